@@ -1,0 +1,6 @@
+/** The benchmarks `godwit bench NAME` knows, loaded on demand. */
+import type { Bench } from './report.js';
+
+export const benches: Record<string, () => Promise<Bench>> = {
+  messaging: async () => (await import('./messaging.bench.js')).bench,
+};

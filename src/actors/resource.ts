@@ -1,0 +1,97 @@
+/**
+ * A resource actor: one device, the tasks it hosts (its children in the actor tree), and the
+ * accounting of what they use. Later issues add its monitor.
+ */
+import type { Device, DeviceKind } from '../devices/device.js';
+import type { ActorHandle } from '../runtime/nact-adapter.js';
+import type { Candidate } from '../runtime/placement.js';
+import { RestartTracker } from './supervision.js';
+import type { TaskCell } from './task-cell.js';
+
+export interface ResourceInfo {
+  id: string;
+  kind: DeviceKind;
+  simulated: boolean;
+  status: 'up' | 'failed';
+  labels: Readonly<Record<string, string>>;
+  capabilities: readonly string[];
+  capacity: { computeUnits: number; memoryBytes: number };
+  used: { computeUnits: number; memoryBytes: number };
+  /** Tasks hosted, children included. */
+  tasks: number;
+  /** Kernel time accounted to this device, scaled by its speed profile. */
+  busyMs: number;
+  /** busyMs over the time the resource has been up (0..1). */
+  utilization: number;
+  /** Energy from the power model: idle watts over the uptime plus (peak - idle) watts over busy time. */
+  energyJ: number;
+}
+
+export class ResourceActor implements Candidate {
+  up = true;
+  usedComputeUnits = 0;
+  usedMemoryBytes = 0;
+  busyMs = 0;
+  /** Every task hosted here, children included. */
+  readonly cells = new Set<TaskCell>();
+  /** Restart budget of the all-for-one strategy over this resource's top-level tasks. */
+  readonly groupRestarts = new RestartTracker();
+  private downAtMs: number | undefined;
+
+  constructor(
+    readonly device: Device,
+    readonly handle: ActorHandle,
+    private readonly startedAtMs: number,
+  ) {}
+
+  get id(): string {
+    return this.device.id;
+  }
+
+  attach(cell: TaskCell): void {
+    this.cells.add(cell);
+    this.usedComputeUnits += cell.demand.computeUnits;
+    this.usedMemoryBytes += cell.demand.memoryBytes;
+  }
+
+  detach(cell: TaskCell): void {
+    if (!this.cells.delete(cell)) return;
+    this.usedComputeUnits -= cell.demand.computeUnits;
+    this.usedMemoryBytes -= cell.demand.memoryBytes;
+  }
+
+  /** Tasks whose parent is not hosted here: what moves when this resource fails. */
+  topLevelCells(): TaskCell[] {
+    return [...this.cells].filter((c) => !c.parent || c.parent.resource !== this);
+  }
+
+  /** Accounts `ms` of kernel time measured on the host, scaled by this device's speed for `task`. */
+  account(task: string, measuredMs: number): void {
+    this.busyMs += measuredMs / this.device.speedFor(task);
+  }
+
+  markDown(nowMs: number): void {
+    this.up = false;
+    this.downAtMs = nowMs;
+  }
+
+  info(nowMs: number): ResourceInfo {
+    const d = this.device;
+    const uptimeMs = Math.max(0, (this.downAtMs ?? nowMs) - this.startedAtMs);
+    const busyMs = Math.min(this.busyMs, uptimeMs || this.busyMs);
+    return {
+      id: d.id,
+      kind: d.kind,
+      simulated: d.simulated,
+      status: this.up ? 'up' : 'failed',
+      labels: d.labels,
+      capabilities: d.capabilities,
+      capacity: { computeUnits: d.computeUnits, memoryBytes: d.memoryBytes },
+      used: { computeUnits: this.usedComputeUnits, memoryBytes: this.usedMemoryBytes },
+      tasks: this.cells.size,
+      busyMs,
+      utilization: uptimeMs > 0 ? Math.min(1, busyMs / uptimeMs) : 0,
+      energyJ: (d.power.idleW * uptimeMs + (d.power.peakW - d.power.idleW) * busyMs) / 1000,
+    };
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * A running task: its mailbox, its state, and the turn loop. One nact message runs one turn,
+ * and a turn handles up to `throughput` messages, so a busy task costs one macrotask per batch.
+ * Async `receive` results hold the turn until they settle; a generation number fences their
+ * continuations, so a task that was restarted, re-placed or stopped meanwhile never applies them.
+ */
+import { InvalidArgumentError, NoReplyError, TaskCrashedError, TaskStoppedError } from '../errors.js';
+import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Logger } from '../runtime/logger.js';
+import type { ActorHandle } from '../runtime/nact-adapter.js';
+import { Mailbox, type OverflowPolicy } from './mailbox.js';
+import type { TaskRef } from './ref.js';
+import type { ReplySlot } from './reply.js';
+import type { ResourceActor } from './resource.js';
+import { RestartTracker, type ResolvedSupervision } from './supervision.js';
+import type { AskOptions, SpawnChildOptions, TaskContext, TaskDefinition } from './task.js';
+
+export type CellStatus = 'starting' | 'running' | 'backoff' | 'stopped';
+
+/** What a cell needs from its runtime. */
+export interface CellHost {
+  readonly clock: Clock;
+  readonly throughput: number;
+  readonly snapshotIntervalMs: number;
+  schedule(handle: ActorHandle): void;
+  send(to: TaskRef, msg: unknown, reply?: ReplySlot): void;
+  ask(to: TaskRef, msg: unknown, options?: AskOptions): Promise<unknown>;
+  spawnChild(parent: TaskCell, task: TaskDefinition<never, never, unknown, never>, options: SpawnChildOptions<unknown>): TaskRef;
+  stopChild(parent: TaskCell, child: TaskRef): void;
+  /** A turn threw or rejected: supervision takes it from here. */
+  crashed(cell: TaskCell, err: unknown): void;
+  snapshotFailed(cell: TaskCell, err: unknown): void;
+}
+
+export interface Snapshot {
+  value: unknown;
+  takenAtMs: number;
+}
+
+type AnyTask = TaskDefinition<unknown, unknown, unknown, unknown>;
+
+const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+  x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as { then?: unknown }).then === 'function';
+
+export class TaskCell {
+  status: CellStatus = 'starting';
+  state: unknown = undefined;
+  initialized = false;
+  handle!: ActorHandle;
+  epoch = 0;
+  processed = 0;
+  /** Restarts over the task's life (the budget uses `restarts`, which forgets old ones). */
+  restartCount = 0;
+  readonly restarts = new RestartTracker();
+  /** Restart budget of the all-for-one strategy over this task's children. */
+  readonly groupRestarts = new RestartTracker();
+  readonly children = new Map<string, TaskCell>();
+  readonly mailbox: Mailbox;
+  readonly ctx: TaskContext;
+  snapshot: Snapshot | undefined;
+  /** Set by a re-placement: the next start restores this snapshot instead of running `init`. */
+  pendingRestore: Snapshot | undefined;
+  backoffTimer: TimerHandle | undefined;
+  readonly demand: { computeUnits: number; memoryBytes: number };
+
+  private scheduled = false;
+  private busy = false;
+  private generation = 0;
+  private currentReply: ReplySlot | undefined;
+  private replyTaken = false;
+  private dirty = false;
+
+  constructor(
+    readonly ref: TaskRef,
+    readonly def: AnyTask,
+    public resource: ResourceActor,
+    readonly parent: TaskCell | undefined,
+    readonly input: unknown,
+    readonly supervision: ResolvedSupervision,
+    readonly overflow: OverflowPolicy,
+    mailboxCapacity: number,
+    private readonly host: CellHost,
+    readonly log: Logger,
+  ) {
+    this.mailbox = new Mailbox(mailboxCapacity);
+    this.demand = { computeUnits: def.demand?.computeUnits ?? 1, memoryBytes: def.demand?.memoryBytes ?? 0 };
+    this.ctx = createContext(this, host);
+  }
+
+  get id(): string {
+    return this.ref.id;
+  }
+
+  /** Asks nact for a turn if there is work and none is pending. */
+  kick(): void {
+    if (this.scheduled || this.busy) return;
+    if (this.status !== 'running' && this.status !== 'starting') return;
+    if (this.initialized && this.mailbox.length === 0) return;
+    this.scheduled = true;
+    this.host.schedule(this.handle);
+  }
+
+  /** The nact actor of this cell changed (re-placement): any tick sent to the old one is lost. */
+  rehomed(handle: ActorHandle): void {
+    this.handle = handle;
+    this.scheduled = false;
+  }
+
+  /** Fences every in-flight continuation of this cell: they will not touch it. */
+  fence(reason: string): void {
+    this.generation++;
+    this.busy = false;
+    this.scheduled = false;
+    const reply = this.currentReply;
+    this.currentReply = undefined;
+    if (reply && !this.replyTaken) reply.reject(new TaskStoppedError(this.id, reason));
+  }
+
+  /** One turn: start if needed, then up to `throughput` messages. */
+  onTurn(): void {
+    this.scheduled = false;
+    if (this.busy || (this.status !== 'running' && this.status !== 'starting')) return;
+    if (!this.initialized && !this.start()) return;
+    const limit = this.host.throughput;
+    for (let n = 0; n < limit && this.mailbox.length > 0 && this.status === 'running'; n++) {
+      if (!this.handleNext()) return;
+    }
+    this.kick();
+  }
+
+  /** Runs init (or restores a snapshot); false when the turn must end here. */
+  private start(): boolean {
+    const gen = this.generation;
+    let result: unknown;
+    try {
+      if (this.pendingRestore) {
+        const snap = this.pendingRestore;
+        this.pendingRestore = undefined;
+        result = this.def.restore ? this.def.restore(structuredClone(snap.value)) : structuredClone(snap.value);
+      } else {
+        result = this.def.init(this.input, this.ctx);
+      }
+    } catch (err) {
+      this.crash(err, undefined);
+      return false;
+    }
+    if (!isThenable(result)) {
+      this.started(result);
+      return true;
+    }
+    this.busy = true;
+    result.then(
+      (s) => {
+        if (gen !== this.generation) return;
+        this.busy = false;
+        this.started(s);
+        this.kick();
+      },
+      (err: unknown) => gen === this.generation && this.crash(err, undefined),
+    );
+    return false;
+  }
+
+  private started(state: unknown): void {
+    this.state = state;
+    this.initialized = true;
+    this.status = 'running';
+    this.takeSnapshot();
+  }
+
+  /** Handles one message; false when the turn must end (async result or crash). */
+  private handleNext(): boolean {
+    const reply = this.mailbox.peekReply();
+    const msg = this.mailbox.shift();
+    this.currentReply = reply;
+    this.replyTaken = false;
+    let result: unknown;
+    try {
+      result = this.def.receive(this.state, msg, this.ctx);
+    } catch (err) {
+      this.crash(err, reply);
+      return false;
+    }
+    if (!isThenable(result)) {
+      this.endTurn(result, reply);
+      return true;
+    }
+    const gen = this.generation;
+    this.busy = true;
+    result.then(
+      (s) => {
+        if (gen !== this.generation) return;
+        this.busy = false;
+        this.endTurn(s, reply);
+        this.kick();
+      },
+      (err: unknown) => gen === this.generation && this.crash(err, reply),
+    );
+    return false;
+  }
+
+  private endTurn(next: unknown, reply: ReplySlot | undefined): void {
+    this.state = next;
+    this.processed++;
+    this.dirty = true;
+    if (reply && !this.replyTaken) reply.reject(new NoReplyError(this.id));
+    this.currentReply = undefined;
+    const every = this.host.snapshotIntervalMs;
+    if (every !== Infinity && (this.snapshot === undefined || this.host.clock.now() - this.snapshot.takenAtMs >= every)) {
+      this.takeSnapshot();
+    }
+  }
+
+  private crash(err: unknown, reply: ReplySlot | undefined): void {
+    this.generation++;
+    this.busy = false;
+    this.currentReply = undefined;
+    reply?.reject(new TaskCrashedError(this.id, err));
+    this.host.crashed(this, err);
+  }
+
+  /** Records the state for re-placement: the task's `snapshot` output, or a structured clone of the state. */
+  takeSnapshot(): void {
+    if (!this.initialized) return;
+    try {
+      const value = this.def.snapshot ? this.def.snapshot(this.state) : this.state;
+      this.snapshot = { value: structuredClone(value), takenAtMs: this.host.clock.now() };
+      this.dirty = false;
+    } catch (err) {
+      this.host.snapshotFailed(this, err);
+    }
+  }
+
+  get hasUnsnapshottedTurns(): boolean {
+    return this.dirty;
+  }
+
+  /** After a crash with the `resume` directive: keep the state, go on with the next message. */
+  resumeAfterCrash(): void {
+    this.status = this.initialized ? 'running' : 'starting';
+    this.kick();
+  }
+
+  /** Forgets the state; the next turn runs `init` (or restores `pendingRestore`). */
+  reset(): void {
+    this.state = undefined;
+    this.initialized = false;
+    this.status = 'starting';
+    this.scheduled = false;
+  }
+
+  // --- context support ---
+
+  replyToCurrent(value: unknown): void {
+    const r = this.currentReply;
+    if (r && !this.replyTaken) {
+      this.replyTaken = true;
+      r.resolve(value);
+    }
+  }
+
+  takeReply(): ReplySlot | undefined {
+    if (this.replyTaken) return undefined;
+    this.replyTaken = true;
+    return this.currentReply;
+  }
+
+  get canReply(): boolean {
+    return this.currentReply !== undefined && !this.replyTaken && !this.currentReply.settled;
+  }
+}
+
+function createContext(cell: TaskCell, host: CellHost): TaskContext {
+  const noop = { resolve: () => {}, reject: () => {} };
+  return {
+    get self() {
+      return cell.ref;
+    },
+    get resource() {
+      return { id: cell.resource.id, kind: cell.resource.device.kind };
+    },
+    clock: host.clock,
+    log: cell.log,
+    get canReply() {
+      return cell.canReply;
+    },
+    reply: (value) => cell.replyToCurrent(value),
+    deferReply() {
+      const slot = cell.takeReply();
+      return slot ? { resolve: (v: unknown) => void slot.resolve(v), reject: (e: unknown) => void slot.reject(e) } : noop;
+    },
+    forward: (to, msg) => host.send(to, msg, cell.takeReply()),
+    send: (to, msg) => host.send(to, msg),
+    ask: <R>(to: TaskRef, msg: unknown, options?: AskOptions) => host.ask(to, msg, options) as Promise<R>,
+    spawnChild: (task, options = {}) => host.spawnChild(cell, task as never, options),
+    stopChild: (child) => host.stopChild(cell, child),
+    children: () => [...cell.children.values()].map((c) => c.ref),
+    kernel<In, Out>(input: In): Out {
+      const kind = cell.resource.device.kind;
+      const fn = cell.def.kernels?.[kind] as ((input: In, ctx: TaskContext) => Out) | undefined;
+      if (!fn) throw new InvalidArgumentError('kernel', `task ${cell.def.name} has no kernel for kind ${kind}`);
+      const resource = cell.resource;
+      const t0 = performance.now();
+      const out = fn(input, cell.ctx);
+      if (isThenable(out)) {
+        return Promise.resolve(out).finally(() => resource.account(cell.def.name, performance.now() - t0)) as Out;
+      }
+      resource.account(cell.def.name, performance.now() - t0);
+      return out;
+    },
+  };
+}

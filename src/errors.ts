@@ -1,0 +1,156 @@
+/**
+ * Every error godwit raises is a `GodwitError` with a stable `code` (`GODWIT_ERR_*`) and data
+ * fields naming the thing involved. Codes are listed in docs/errors.md.
+ *
+ * `isGodwitError` works across copies of the package (a brand on the prototype chain, not only
+ * `instanceof`), as undici does.
+ */
+
+const BRAND = Symbol.for('godwit.error');
+
+export const ErrorCodes = {
+  INVALID_ARGUMENT: 'GODWIT_ERR_INVALID_ARGUMENT',
+  UNKNOWN_TASK: 'GODWIT_ERR_UNKNOWN_TASK',
+  DUPLICATE_TASK: 'GODWIT_ERR_DUPLICATE_TASK',
+  ASK_TIMEOUT: 'GODWIT_ERR_ASK_TIMEOUT',
+  NO_REPLY: 'GODWIT_ERR_NO_REPLY',
+  MAILBOX_FULL: 'GODWIT_ERR_MAILBOX_FULL',
+  TASK_CRASHED: 'GODWIT_ERR_TASK_CRASHED',
+  TASK_STOPPED: 'GODWIT_ERR_TASK_STOPPED',
+  NO_RESOURCE: 'GODWIT_ERR_NO_RESOURCE',
+  UNKNOWN_RESOURCE: 'GODWIT_ERR_UNKNOWN_RESOURCE',
+  RUNTIME_SHUT_DOWN: 'GODWIT_ERR_RUNTIME_SHUT_DOWN',
+  CODEC: 'GODWIT_ERR_CODEC',
+  SNAPSHOT_VERSION: 'GODWIT_ERR_SNAPSHOT_VERSION',
+  UNKNOWN_CODEC: 'GODWIT_ERR_UNKNOWN_CODEC',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class GodwitError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+
+  get [BRAND](): true {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === GodwitError) return isGodwitError(value);
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+
+export function isGodwitError(value: unknown): value is GodwitError {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+}
+
+/** A caller passed a value the API does not accept (a programmer error: thrown, never rejected later). */
+export class InvalidArgumentError extends GodwitError {
+  constructor(
+    readonly argument: string,
+    reason: string,
+  ) {
+    super(ErrorCodes.INVALID_ARGUMENT, `invalid argument ${argument}: ${reason}`);
+  }
+}
+
+export class UnknownTaskError extends GodwitError {
+  constructor(readonly taskId: string) {
+    super(ErrorCodes.UNKNOWN_TASK, `task ${taskId} is not known to this runtime`);
+  }
+}
+
+export class DuplicateTaskError extends GodwitError {
+  constructor(readonly taskId: string) {
+    super(ErrorCodes.DUPLICATE_TASK, `task ${taskId} already exists`);
+  }
+}
+
+export class AskTimeoutError extends GodwitError {
+  constructor(
+    readonly taskId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(ErrorCodes.ASK_TIMEOUT, `ask to task ${taskId} got no reply within ${timeoutMs} ms`);
+  }
+}
+
+export class NoReplyError extends GodwitError {
+  constructor(readonly taskId: string) {
+    super(ErrorCodes.NO_REPLY, `task ${taskId} finished the turn without replying to an ask`);
+  }
+}
+
+export class MailboxFullError extends GodwitError {
+  constructor(
+    readonly taskId: string,
+    readonly capacity: number,
+  ) {
+    super(ErrorCodes.MAILBOX_FULL, `mailbox of task ${taskId} is full (${capacity} messages)`);
+  }
+}
+
+export class TaskCrashedError extends GodwitError {
+  constructor(
+    readonly taskId: string,
+    cause: unknown,
+  ) {
+    super(ErrorCodes.TASK_CRASHED, `task ${taskId} crashed: ${describeCause(cause)}`, { cause });
+  }
+}
+
+export class TaskStoppedError extends GodwitError {
+  constructor(
+    readonly taskId: string,
+    readonly reason: string,
+  ) {
+    super(ErrorCodes.TASK_STOPPED, `task ${taskId} stopped before handling the message (${reason})`);
+  }
+}
+
+export interface UnmetConstraint {
+  resource: string;
+  constraint: string;
+  detail: string;
+}
+
+export class NoResourceError extends GodwitError {
+  constructor(
+    readonly task: string,
+    /** The constraint that ruled out the most resources, e.g. `require.kinds`, `kernels`, `capacity`. */
+    readonly constraint: string,
+    readonly unmet: readonly UnmetConstraint[],
+  ) {
+    super(
+      ErrorCodes.NO_RESOURCE,
+      `no resource satisfies task ${task}: ${constraint} unmet` +
+        (unmet.length > 0 ? ` (${unmet.map((u) => `${u.resource}: ${u.detail}`).join('; ')})` : ' (no resources)'),
+    );
+  }
+}
+
+export class UnknownResourceError extends GodwitError {
+  constructor(readonly resource: string) {
+    super(ErrorCodes.UNKNOWN_RESOURCE, `resource ${resource} is not known to this runtime`);
+  }
+}
+
+export class RuntimeShutDownError extends GodwitError {
+  constructor(readonly runtime: string) {
+    super(ErrorCodes.RUNTIME_SHUT_DOWN, `runtime ${runtime} is shut down`);
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}

@@ -1,0 +1,52 @@
+/**
+ * godwit: an actor runtime for Node.js that moves running, stateful tasks between compute
+ * resources before trouble arrives. This is the only public entry.
+ */
+export { createRuntime } from './runtime/runtime.js';
+export type { Runtime, SpawnOptions, TaskInfo } from './runtime/runtime.js';
+export type { RuntimeOptions } from './runtime/options.js';
+export { defineTask, Strategy } from './actors/task.js';
+export type {
+  TaskDefinition,
+  TaskContext,
+  Kernel,
+  Demand,
+  SupervisionOptions,
+  BackoffOptions,
+  AskOptions,
+  SpawnChildOptions,
+  ResourceInfoForTask,
+} from './actors/task.js';
+export { TaskRef, isTaskRef } from './actors/ref.js';
+export { OverflowPolicy } from './actors/mailbox.js';
+export type { MailboxOptions } from './actors/mailbox.js';
+export type { ResourceInfo } from './actors/resource.js';
+export type { Affinity, AffinityTerm } from './runtime/placement.js';
+export { systemClock, createManualClock } from './runtime/clock.js';
+export type { Clock, ManualClock, TimerHandle } from './runtime/clock.js';
+export type { Logger, LoggerOptions } from './runtime/logger.js';
+export type { RuntimeEvent, RuntimeEventType, Directive, StopReason, DeadLetterReason } from './runtime/event-types.js';
+export type { EventListener, Subscription } from './runtime/events.js';
+export { DeviceKinds } from './devices/device.js';
+export type { Device, DeviceKind, PowerModel } from './devices/device.js';
+export { simulatedDevice } from './devices/simulated.js';
+export type { SimulatedDeviceOptions } from './devices/simulated.js';
+export { hostCpu } from './devices/host-cpu.js';
+export type { HostCpuOptions } from './devices/host-cpu.js';
+export {
+  ErrorCodes,
+  GodwitError,
+  isGodwitError,
+  InvalidArgumentError,
+  UnknownTaskError,
+  DuplicateTaskError,
+  AskTimeoutError,
+  NoReplyError,
+  MailboxFullError,
+  TaskCrashedError,
+  TaskStoppedError,
+  NoResourceError,
+  UnknownResourceError,
+  RuntimeShutDownError,
+} from './errors.js';
+export type { ErrorCode, UnmetConstraint } from './errors.js';

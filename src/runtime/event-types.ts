@@ -1,0 +1,31 @@
+/** The events the runtime emits through `runtime.observe(...)`. Every event has `type` and `timeMs` (clock time). */
+
+export type StopReason = 'requested' | 'failed' | 'directive' | 'parent-stopped' | 'resource-failed' | 'shutdown';
+export type DeadLetterReason = 'unknown-task' | 'mailbox-full' | 'stopped' | 'crashed';
+export type Directive = 'restart' | 'resume' | 'stop' | 'escalate' | 'replace';
+
+interface Base {
+  timeMs: number;
+}
+
+export type RuntimeEvent =
+  | (Base & { type: 'task.spawned'; taskId: string; task: string; resource: string; parent?: string })
+  | (Base & { type: 'task.crashed'; taskId: string; task: string; resource: string; err: unknown; directive: Directive })
+  | (Base & { type: 'task.restarted'; taskId: string; task: string; resource: string; restarts: number; delayMs: number })
+  | (Base & { type: 'task.escalated'; taskId: string; task: string; resource: string; to: string; err: unknown })
+  | (Base & {
+      type: 'task.replaced';
+      taskId: string;
+      task: string;
+      from: string;
+      to: string;
+      reason: 'directive' | 'resource-failed';
+      fromSnapshot: boolean;
+    })
+  | (Base & { type: 'task.stopped'; taskId: string; task: string; resource: string; reason: StopReason; err?: unknown })
+  | (Base & { type: 'message.dead-lettered'; taskId: string; reason: DeadLetterReason; message: unknown })
+  | (Base & { type: 'resource.added'; resource: string; kind: string })
+  | (Base & { type: 'resource.failed'; resource: string; kind: string; tasks: number })
+  | (Base & { type: 'runtime.shut-down'; runtime: string });
+
+export type RuntimeEventType = RuntimeEvent['type'];

@@ -1,0 +1,76 @@
+/** Runtime options: every field with its default and unit. */
+import { InvalidArgumentError } from '../errors.js';
+import type { Device } from '../devices/device.js';
+import { hostCpu } from '../devices/host-cpu.js';
+import type { MailboxOptions, OverflowPolicy } from '../actors/mailbox.js';
+import { defaultSupervision, resolveSupervision, type ResolvedSupervision } from '../actors/supervision.js';
+import type { SupervisionOptions } from '../actors/task.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Logger, LoggerOptions } from './logger.js';
+
+export interface RuntimeOptions {
+  /** Name of this runtime (node) in logs and events (default `godwit`). */
+  name?: string;
+  /** The resources this node owns (default: the host's CPU alone). */
+  devices?: Device[];
+  /** A pino logger, or options for the default one (JSON lines on stderr, level `warn`). */
+  logger?: Logger | LoggerOptions;
+  /** Time source for timers, timeouts, backoff and snapshots (default: the system clock). */
+  clock?: Clock;
+  /** Default mailbox of every task: capacity 10,000 messages, overflow `reject`. */
+  mailbox?: MailboxOptions;
+  /**
+   * Default supervision of every task (directive `restart`, 3 restarts within 5000 ms, backoff
+   * 10 ms doubling to 1000 ms); `strategy` applies to the top-level tasks of each resource.
+   */
+  supervision?: SupervisionOptions;
+  /** Timeout of `ask` when the call gives none, in ms (default 5000). */
+  askTimeoutMs?: number;
+  /** Most messages a task handles in one turn before yielding the event loop (default 256). */
+  throughput?: number;
+  /** Least time between two snapshots of a busy task, in ms (default 1000; `Infinity`: only the one after init). */
+  snapshotIntervalMs?: number;
+}
+
+export interface ResolvedOptions {
+  name: string;
+  devices: Device[];
+  clock: Clock;
+  mailboxCapacity: number;
+  overflow: OverflowPolicy;
+  supervision: ResolvedSupervision;
+  askTimeoutMs: number;
+  throughput: number;
+  snapshotIntervalMs: number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || (integer && value !== Infinity && !Number.isInteger(value))) {
+    throw new InvalidArgumentError(name, `must be a positive ${integer ? 'integer' : 'number'} (or Infinity), got ${String(value)}`);
+  }
+  return value;
+}
+
+export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('options', 'must be an object');
+  const overflow = o.mailbox?.overflow ?? 'reject';
+  if (overflow !== 'reject' && overflow !== 'drop') throw new InvalidArgumentError('mailbox.overflow', 'must be reject or drop');
+  const devices = o.devices ?? [hostCpu()];
+  const ids = new Set<string>();
+  for (const d of devices) {
+    if (ids.has(d.id)) throw new InvalidArgumentError('devices', `duplicate device id ${d.id}`);
+    ids.add(d.id);
+  }
+  return {
+    name: o.name ?? 'godwit',
+    devices,
+    clock: o.clock ?? systemClock(),
+    mailboxCapacity: positive('mailbox.capacity', o.mailbox?.capacity, 10_000, true),
+    overflow,
+    supervision: resolveSupervision(defaultSupervision, o.supervision, 'supervision'),
+    askTimeoutMs: positive('askTimeoutMs', o.askTimeoutMs, 5000),
+    throughput: positive('throughput', o.throughput, 256, true),
+    snapshotIntervalMs: positive('snapshotIntervalMs', o.snapshotIntervalMs, 1000),
+  };
+}
