@@ -11,7 +11,9 @@ function openHandles(): string[] {
 let before: string[] = [];
 
 export const mochaHooks = {
-  beforeAll(): void {
+  // Async like afterAll, so mocha's own timer for a running async hook counts on both sides.
+  async beforeAll(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
     before = openHandles();
   },
   async afterAll(): Promise<void> {

@@ -1,0 +1,50 @@
+/** Shared test helpers: quiet runtimes on simulated devices, and awaiting events instead of sleeping. */
+import {
+  createManualClock,
+  createRuntime,
+  simulatedDevice,
+  type ManualClock,
+  type Runtime,
+  type RuntimeEvent,
+  type RuntimeEventType,
+  type RuntimeOptions,
+} from '../src/index.js';
+
+export function quietRuntime(options: RuntimeOptions = {}): Runtime {
+  return createRuntime({
+    logger: { level: 'silent' },
+    devices: [simulatedDevice({ kind: 'cpu', id: 'cpu-0' }), simulatedDevice({ kind: 'gpu', id: 'gpu-0' })],
+    ...options,
+  });
+}
+
+export function manualRuntime(options: RuntimeOptions = {}): { rt: Runtime; clock: ManualClock } {
+  const clock = createManualClock();
+  return { rt: quietRuntime({ clock, ...options }), clock };
+}
+
+type EventOf<T extends RuntimeEventType> = Extract<RuntimeEvent, { type: T }>;
+
+/** Resolves with the next event of `type` that passes `where`. */
+export function nextEvent<T extends RuntimeEventType>(rt: Runtime, type: T, where: (e: EventOf<T>) => boolean = () => true): Promise<EventOf<T>> {
+  return new Promise((resolve) => {
+    const sub = rt.observe((e) => {
+      if (e.type === type && where(e as EventOf<T>)) {
+        sub.unsubscribe();
+        resolve(e as EventOf<T>);
+      }
+    });
+  });
+}
+
+/** Records every event (or those of the given types) in order. */
+export function recordEvents(rt: Runtime, types?: RuntimeEventType[]): RuntimeEvent[] {
+  const events: RuntimeEvent[] = [];
+  rt.observe((e) => events.push(e), types);
+  return events;
+}
+
+/** Lets queued turns run: nact schedules each turn with setImmediate. */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
+}
