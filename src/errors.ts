@@ -126,7 +126,7 @@ export interface UnmetConstraint {
 export class NoResourceError extends GodwitError {
   constructor(
     readonly task: string,
-    /** The constraint that ruled out the most resources, e.g. `require.kinds`, `kernels`, `capacity`. */
+    /** The constraint that stopped the resource that came closest, e.g. `require.kinds`, `kernels`, `capacity`. */
     readonly constraint: string,
     readonly unmet: readonly UnmetConstraint[],
   ) {

@@ -91,7 +91,20 @@ function termMatches(device: Device, t: AffinityTerm): boolean {
   );
 }
 
-/** Why `c` cannot host the request, or undefined when it can. */
+const checkOrder = [
+  'resources',
+  'up',
+  'exclude',
+  'require.resources',
+  'require.kinds',
+  'kernels',
+  'require.minMemoryBytes',
+  'require.labels',
+  'require.capabilities',
+  'capacity',
+];
+
+/** Why `c` cannot host the request, or undefined when it can (checks in `checkOrder`). */
 export function unmetConstraint(c: Candidate, req: PlacementRequest): Omit<UnmetConstraint, 'resource'> | undefined {
   const d = c.device;
   const r = req.affinity?.require;
@@ -125,7 +138,7 @@ export function affinityScore(device: Device, affinity: Affinity | undefined): n
   return score;
 }
 
-/** Picks the best candidate or throws `NoResourceError` naming the constraint that ruled out the most resources. */
+/** Picks the best candidate or throws `NoResourceError` naming the binding constraint. */
 export function place<C extends Candidate>(candidates: Iterable<C>, req: PlacementRequest): C {
   const unmet: UnmetConstraint[] = [];
   let best: C | undefined;
@@ -143,8 +156,9 @@ export function place<C extends Candidate>(candidates: Iterable<C>, req: Placeme
     }
   }
   if (best) return best;
-  const counts = new Map<string, number>();
-  for (const u of unmet) if (u.constraint !== 'exclude') counts.set(u.constraint, (counts.get(u.constraint) ?? 0) + 1);
-  const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? (unmet.length > 0 ? 'exclude' : 'resources');
+  // Name the constraint that stopped the candidate that got furthest through the checks: for a
+  // full cluster that is `capacity`, not the kinds the other resources never had.
+  let top = unmet.length > 0 ? 'exclude' : 'resources';
+  for (const u of unmet) if (checkOrder.indexOf(u.constraint) > checkOrder.indexOf(top)) top = u.constraint;
   throw new NoResourceError(req.task, top, unmet);
 }
