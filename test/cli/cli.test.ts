@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { runNode } from '../run-node.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+describe('godwit CLI', () => {
+  describe('--help', () => {
+    it('lists the commands', async () => {
+      const { code, stdout } = await runNode([cli, '--help']);
+      assert.equal(code, 0);
+      for (const c of ['demo', 'bench', 'version']) assert.match(stdout, new RegExp(`^  ${c} `, 'm'));
+    });
+
+    it('refuses an unknown command with exit code 2 and the usage on stderr', async () => {
+      const { code, stderr, stdout } = await runNode([cli, 'frobnicate']);
+      assert.equal(code, 2);
+      assert.equal(stdout, '');
+      assert.match(stderr, /unknown command frobnicate/);
+    });
+  });
+
+  describe('demo', () => {
+    it('serves every request across a crash and a failed resource, and prints one JSON summary', async () => {
+      const { code, stdout, stderr } = await runNode([cli, 'demo', '--seconds', '1', '--json'], 60_000);
+      assert.equal(code, 0, stderr);
+      const summary = JSON.parse(stdout) as Record<string, any>;
+      assert.equal(summary['policy'], 'static');
+      assert.equal(summary['requests'].lost, 0);
+      assert.equal(summary['requests'].failed, 0);
+      assert.equal(summary['requests'].answered, summary['requests'].sent);
+      assert.ok(summary['requests'].sent >= 1000);
+      assert.equal(summary['restarts'], 1);
+      assert.equal(summary['replacements'], 1);
+      assert.ok(summary['latencyMs'].p99 >= summary['latencyMs'].p50);
+      assert.ok(summary['energyJ'] > 0);
+      assert.equal(summary['resources'].find((r: { id: string }) => r.id === 'fpga-0').status, 'failed');
+    });
+  });
+
+  describe('bench', () => {
+    it('runs the messaging benchmark and reports value, baseline and ratio as JSON', async () => {
+      const { code, stdout, stderr } = await runNode([cli, 'bench', 'messaging', '--quick', '--json'], 60_000);
+      assert.equal(code, 0, stderr);
+      const report = JSON.parse(stdout) as { bench: string; cpus: number; results: Array<Record<string, number | string>> };
+      assert.equal(report.bench, 'messaging');
+      assert.ok(report.cpus >= 1);
+      const [r] = report.results;
+      assert.equal(r?.['unit'], 'msgs/s');
+      assert.equal(r?.['baseline'], 'raw nact dispatch');
+      assert.ok((r?.['value'] as number) > 0 && (r?.['baselineValue'] as number) > 0);
+      assert.equal(r?.['ratio'], Math.round(((r?.['value'] as number) / (r?.['baselineValue'] as number)) * 1000) / 1000);
+    });
+
+    it('names the known benchmarks when given an unknown one', async () => {
+      const { code, stderr } = await runNode([cli, 'bench', 'nope']);
+      assert.equal(code, 2);
+      assert.match(stderr, /unknown benchmark nope \(known: messaging/);
+    });
+  });
+});
