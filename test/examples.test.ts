@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import ts from 'typescript';
 import { fileURLToPath } from 'node:url';
 import { runNode } from './run-node.js';
 
@@ -22,4 +23,23 @@ describe('examples', () => {
       assert.deepEqual(stdout.trim().split('\n'), expected);
     });
   }
+});
+
+describe('README', () => {
+  it('its example runs and prints what its comments say', async () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    const source = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(source, 'the README has a ts example');
+    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    // Inside the package, so `import ... from 'godwit'` resolves to this build.
+    const dir = mkdtempSync(`${root}dist/readme-`);
+    try {
+      writeFileSync(`${dir}/example.mjs`, js);
+      const { code, stdout, stderr } = await runNode([`${dir}/example.mjs`]);
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(stdout.trim().split('\n'), expectedLines(source));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
