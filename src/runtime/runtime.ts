@@ -110,7 +110,8 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.snapshotIntervalMs = options.snapshotIntervalMs;
     this.log = logger.child({ node: options.name });
     this.observer.onListenerError = (err) => this.log.error({ err }, 'event listener threw');
-    this.observer.subscribe(logEvents(this.log, this.clock));
+    // A silent logger does not subscribe, so events cost nothing when no one else listens.
+    if (this.log.level !== 'silent') this.observer.subscribe(logEvents(this.log, this.clock));
     this.system = createActorSystem(`${options.name}-${process.pid}-${++systems}`);
     const systemHandle = this.system.spawn(this.system.root, 'system', () => {});
     this.resourcesHandle = this.system.spawn(systemHandle, 'resources', () => {});
