@@ -23,6 +23,11 @@ export const ErrorCodes = {
   CODEC: 'GODWIT_ERR_CODEC',
   SNAPSHOT_VERSION: 'GODWIT_ERR_SNAPSHOT_VERSION',
   UNKNOWN_CODEC: 'GODWIT_ERR_UNKNOWN_CODEC',
+  TRANSPORT: 'GODWIT_ERR_TRANSPORT',
+  AUTH: 'GODWIT_ERR_AUTH',
+  NODE_DOWN: 'GODWIT_ERR_NODE_DOWN',
+  LINK_OVERLOADED: 'GODWIT_ERR_LINK_OVERLOADED',
+  UNKNOWN_TASK_TYPE: 'GODWIT_ERR_UNKNOWN_TASK_TYPE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -147,6 +152,59 @@ export class UnknownResourceError extends GodwitError {
 export class RuntimeShutDownError extends GodwitError {
   constructor(readonly runtime: string) {
     super(ErrorCodes.RUNTIME_SHUT_DOWN, `runtime ${runtime} is shut down`);
+  }
+}
+
+/** A link broke the protocol: an oversized or malformed frame, an unknown envelope, a decode failure. */
+export class TransportError extends GodwitError {
+  constructor(
+    readonly peer: string,
+    readonly reason: string,
+    /** The WebSocket close code the link was closed with. */
+    readonly closeCode: number,
+    cause?: unknown,
+  ) {
+    super(ErrorCodes.TRANSPORT, `link with ${peer} closed (${closeCode}): ${reason}`, cause === undefined ? undefined : { cause });
+  }
+}
+
+export class AuthError extends GodwitError {
+  constructor(
+    readonly peer: string,
+    reason: string,
+  ) {
+    super(ErrorCodes.AUTH, `authentication with ${peer} failed: ${reason}`);
+  }
+}
+
+/** The node a message or ask was for is dead, or its link is gone. */
+export class NodeDownError extends GodwitError {
+  constructor(
+    readonly node: string,
+    readonly taskId: string | undefined,
+    reason: string,
+  ) {
+    super(ErrorCodes.NODE_DOWN, `node ${node} is unreachable${taskId ? ` for task ${taskId}` : ''}: ${reason}`);
+  }
+}
+
+export class LinkOverloadedError extends GodwitError {
+  constructor(
+    readonly node: string,
+    readonly pendingBytes: number,
+    readonly maxPendingBytes: number,
+  ) {
+    super(ErrorCodes.LINK_OVERLOADED, `link to node ${node} has ${pendingBytes} bytes pending (limit ${maxPendingBytes})`);
+  }
+}
+
+/** A node was asked to run a task definition it does not have registered. */
+export class UnknownTaskTypeError extends GodwitError {
+  constructor(
+    readonly task: string,
+    readonly node: string,
+  ) {
+    super(ErrorCodes.UNKNOWN_TASK_TYPE, `node ${node} has no task definition named ${task} (register it with createRuntime({ tasks }))`);
   }
 }
 

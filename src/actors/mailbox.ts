@@ -2,7 +2,7 @@
  * A bounded FIFO of user messages, each with an optional reply slot. A ring buffer that grows
  * by doubling up to its capacity, so an idle task holds a few slots, not `capacity`.
  */
-import type { ReplySlot } from './reply.js';
+import type { Reply } from './reply.js';
 
 export const OverflowPolicy = { reject: 'reject', drop: 'drop' } as const;
 export type OverflowPolicy = (typeof OverflowPolicy)[keyof typeof OverflowPolicy];
@@ -16,14 +16,14 @@ export interface MailboxOptions {
 
 export class Mailbox {
   private msgs: unknown[];
-  private replies: (ReplySlot | undefined)[];
+  private replies: (Reply | undefined)[];
   private head = 0;
   private size = 0;
 
   constructor(readonly capacity: number) {
     const initial = Math.min(16, Math.max(1, capacity === Infinity ? 16 : capacity));
     this.msgs = new Array<unknown>(initial);
-    this.replies = new Array<ReplySlot | undefined>(initial);
+    this.replies = new Array<Reply | undefined>(initial);
   }
 
   get length(): number {
@@ -35,7 +35,7 @@ export class Mailbox {
   }
 
   /** Appends a message; false when the mailbox is full. */
-  push(msg: unknown, reply: ReplySlot | undefined): boolean {
+  push(msg: unknown, reply: Reply | undefined): boolean {
     if (this.size >= this.capacity) return false;
     if (this.size === this.msgs.length) this.grow();
     const i = (this.head + this.size) % this.msgs.length;
@@ -46,7 +46,7 @@ export class Mailbox {
   }
 
   /** Reply slot of the message `shift` would return next (check `length` first). */
-  peekReply(): ReplySlot | undefined {
+  peekReply(): Reply | undefined {
     return this.replies[this.head];
   }
 
@@ -62,8 +62,8 @@ export class Mailbox {
   }
 
   /** Empties the mailbox, returning what it held in order. */
-  drain(): Array<{ msg: unknown; reply: ReplySlot | undefined }> {
-    const out: Array<{ msg: unknown; reply: ReplySlot | undefined }> = [];
+  drain(): Array<{ msg: unknown; reply: Reply | undefined }> {
+    const out: Array<{ msg: unknown; reply: Reply | undefined }> = [];
     while (this.size > 0) {
       const reply = this.peekReply();
       out.push({ msg: this.shift(), reply });
@@ -75,7 +75,7 @@ export class Mailbox {
     const n = this.msgs.length;
     const next = Math.min(n * 2, this.capacity); // push checked size < capacity, so next > n
     const msgs = new Array<unknown>(next);
-    const replies = new Array<ReplySlot | undefined>(next);
+    const replies = new Array<Reply | undefined>(next);
     for (let k = 0; k < this.size; k++) {
       msgs[k] = this.msgs[(this.head + k) % n];
       replies[k] = this.replies[(this.head + k) % n];

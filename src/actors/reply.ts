@@ -2,8 +2,17 @@
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import { AskTimeoutError } from '../errors.js';
 
-export class ReplySlot {
+/** Whatever answers an ask: a local promise (ReplySlot) or a reply envelope to another node. */
+export interface Reply {
+  readonly settled: boolean;
+  resolve(value: unknown): boolean;
+  reject(err: unknown): boolean;
+}
+
+export class ReplySlot implements Reply {
   settled = false;
+  /** Runs once when the slot settles, however it settles. */
+  onSettled: (() => void) | undefined;
   readonly promise: Promise<unknown>;
   private resolveFn!: (value: unknown) => void;
   private rejectFn!: (err: unknown) => void;
@@ -23,6 +32,7 @@ export class ReplySlot {
     if (this.settled) return false;
     this.settled = true;
     this.timer?.cancel();
+    this.onSettled?.();
     this.resolveFn(value);
     return true;
   }
@@ -31,6 +41,7 @@ export class ReplySlot {
     if (this.settled) return false;
     this.settled = true;
     this.timer?.cancel();
+    this.onSettled?.();
     this.rejectFn(err);
     return true;
   }

@@ -10,7 +10,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { ActorHandle } from '../runtime/nact-adapter.js';
 import { Mailbox, type OverflowPolicy } from './mailbox.js';
 import type { TaskRef } from './ref.js';
-import type { ReplySlot } from './reply.js';
+import type { Reply } from './reply.js';
 import type { ResourceActor } from './resource.js';
 import { RestartTracker, type ResolvedSupervision } from './supervision.js';
 import type { AskOptions, SpawnChildOptions, TaskContext, TaskDefinition } from './task.js';
@@ -23,7 +23,7 @@ export interface CellHost {
   readonly throughput: number;
   readonly snapshotIntervalMs: number;
   schedule(handle: ActorHandle): void;
-  send(to: TaskRef, msg: unknown, reply?: ReplySlot): void;
+  send(to: TaskRef, msg: unknown, reply?: Reply): void;
   ask(to: TaskRef, msg: unknown, options?: AskOptions): Promise<unknown>;
   spawnChild(parent: TaskCell, task: TaskDefinition<never, never, unknown, never>, options: SpawnChildOptions<unknown>): TaskRef;
   stopChild(parent: TaskCell, child: TaskRef): void;
@@ -66,7 +66,7 @@ export class TaskCell {
   private scheduled = false;
   private busy = false;
   private generation = 0;
-  private currentReply: ReplySlot | undefined;
+  private currentReply: Reply | undefined;
   private replyTaken = false;
   private dirty = false;
 
@@ -199,7 +199,7 @@ export class TaskCell {
     return false;
   }
 
-  private endTurn(next: unknown, reply: ReplySlot | undefined): void {
+  private endTurn(next: unknown, reply: Reply | undefined): void {
     this.state = next;
     this.processed++;
     this.dirty = true;
@@ -211,7 +211,7 @@ export class TaskCell {
     }
   }
 
-  private crash(err: unknown, reply: ReplySlot | undefined): void {
+  private crash(err: unknown, reply: Reply | undefined): void {
     this.generation++;
     this.busy = false;
     this.currentReply = undefined;
@@ -259,7 +259,7 @@ export class TaskCell {
     }
   }
 
-  takeReply(): ReplySlot | undefined {
+  takeReply(): Reply | undefined {
     if (this.replyTaken) return undefined;
     this.replyTaken = true;
     return this.currentReply;

@@ -26,6 +26,8 @@ export type RuntimeEvent =
   | (Base & { type: 'message.dead-lettered'; taskId: string; reason: DeadLetterReason; message: unknown })
   | (Base & { type: 'resource.added'; resource: string; kind: string })
   | (Base & { type: 'resource.failed'; resource: string; kind: string; tasks: number })
+  | (Base & { type: 'node.joined'; node: string })
+  | (Base & { type: 'node.down'; node: string })
   | (Base & { type: 'runtime.shut-down'; runtime: string });
 
 export type RuntimeEventType = RuntimeEvent['type'];

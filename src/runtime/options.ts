@@ -7,8 +7,12 @@ import { defaultSupervision, resolveSupervision, type ResolvedSupervision } from
 import type { SupervisionOptions } from '../actors/task.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Logger, LoggerOptions } from './logger.js';
+import type { TaskDefinition } from '../actors/task.js';
+import type { ClusterOptions } from './cluster/types.js';
+import { defaultLinkLimits } from './transport/link.js';
+import type { ResolvedClusterOptions } from './cluster/cluster-node.js';
 
-export interface RuntimeOptions {
+export interface RuntimeOptions extends ClusterOptions {
   /** Name of this runtime (node) in logs and events (default `godwit`). */
   name?: string;
   /** The resources this node owns (default: the host's CPU alone). */
@@ -30,6 +34,11 @@ export interface RuntimeOptions {
   throughput?: number;
   /** Least time between two snapshots of a busy task, in ms (default 1000; `Infinity`: only the one after init). */
   snapshotIntervalMs?: number;
+  /**
+   * Task definitions this node can run when another node places, or the RMS re-places, a task
+   * here (looked up by name). Tasks spawned locally need not be listed.
+   */
+  tasks?: TaskDefinition<never, never, unknown, never>[];
 }
 
 export interface ResolvedOptions {
@@ -42,6 +51,8 @@ export interface ResolvedOptions {
   askTimeoutMs: number;
   throughput: number;
   snapshotIntervalMs: number;
+  tasks: TaskDefinition<never, never, unknown, never>[];
+  cluster: ResolvedClusterOptions | undefined;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
@@ -72,5 +83,35 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     askTimeoutMs: positive('askTimeoutMs', o.askTimeoutMs, 5000),
     throughput: positive('throughput', o.throughput, 256, true),
     snapshotIntervalMs: positive('snapshotIntervalMs', o.snapshotIntervalMs, 1000),
+    tasks: o.tasks ?? [],
+    cluster: resolveCluster(o),
+  };
+}
+
+function resolveCluster(o: RuntimeOptions): ResolvedClusterOptions | undefined {
+  if (!o.listen && !o.join && !o.rms) return undefined;
+  const secret = o.auth?.secret;
+  if (typeof secret !== 'string' || secret.length < 8) {
+    throw new InvalidArgumentError('auth.secret', 'a clustered node needs a shared secret of at least 8 characters');
+  }
+  if (o.join !== undefined && !/^wss?:\/\//.test(o.join)) throw new InvalidArgumentError('join', `must be a ws:// or wss:// URL, got ${o.join}`);
+  const listenOpt = o.listen === true ? {} : o.listen || undefined;
+  const rms = o.rms ?? o.join === undefined;
+  return {
+    // Every clustered node listens: peers dial it directly (the RMS is not on the data path).
+    listen: { host: (listenOpt && listenOpt.host) ?? '127.0.0.1', port: (listenOpt && listenOpt.port) ?? 0 },
+    join: o.join,
+    rms,
+    secret,
+    tls: o.tls,
+    heartbeatIntervalMs: positive('heartbeatIntervalMs', o.heartbeatIntervalMs, 500),
+    failureTimeoutMs: positive('failureTimeoutMs', o.failureTimeoutMs, 3000),
+    limits: {
+      maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes, defaultLinkLimits.maxFrameBytes, true),
+      maxPendingBytes: positive('maxPendingBytes', o.maxPendingBytes, defaultLinkLimits.maxPendingBytes),
+      highWaterBytes: defaultLinkLimits.highWaterBytes,
+    },
+    snapshotShipIntervalMs: positive('snapshotShipIntervalMs', o.snapshotShipIntervalMs, 1000),
+    directoryCacheSize: positive('directoryCacheSize', o.directoryCacheSize, 100_000, true),
   };
 }

@@ -13,7 +13,7 @@ import {
   UnknownTaskError,
 } from '../errors.js';
 import { TaskRef, isTaskRef } from '../actors/ref.js';
-import { ReplySlot } from '../actors/reply.js';
+import { type Reply, ReplySlot } from '../actors/reply.js';
 import { ResourceActor, type ResourceInfo } from '../actors/resource.js';
 import { resolveSupervision } from '../actors/supervision.js';
 import { type CellHost, TaskCell } from '../actors/task-cell.js';
@@ -27,6 +27,13 @@ import { type ActorHandle, type ActorSystem, createActorSystem } from './nact-ad
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.js';
 import { type Affinity, mergeAffinity, place, validateAffinity } from './placement.js';
 import { Supervisor } from './supervisor.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { RuntimeClusterHost, dirEntry } from './cluster/runtime-host.js';
+import { candidatesOf, type NodeCandidate } from './cluster/candidates.js';
+import type { DirEntry } from './cluster/types.js';
+import { Env } from './transport/frames.js';
+import { Control } from './cluster/types.js';
+import type { Snapshot } from '../actors/task-cell.js';
 import type { DeviceKind } from '../devices/device.js';
 
 export interface SpawnOptions<Input = unknown> {
@@ -56,10 +63,19 @@ export interface TaskInfo {
 }
 
 export interface Runtime {
+  /** This node's name (its id in a cluster). */
   readonly name: string;
+  /** Resolves once the node listens and has joined its cluster (at once for a single process). */
+  readonly ready: Promise<void>;
+  /** The URL other nodes join or dial (`ws://HOST:PORT`), once ready; undefined for a single process. */
+  readonly url: string | undefined;
+  /** Nodes of the cluster this node knows of, itself included. */
+  nodes(): Array<{ node: string; url: string | null; rms: boolean; resources: number }>;
   readonly clock: Clock;
   readonly log: Logger;
   spawn<S, M, R, I>(task: TaskDefinition<S, M, R, I>, options?: SpawnOptions<I>): TaskRef;
+  /** Makes a task definition known by name, so other nodes can place (or re-place) tasks of it here. */
+  register(task: TaskDefinition<never, never, unknown, never>): void;
   /** Fire and forget. Throws `MailboxFullError` when the mailbox is full and its policy is `reject`. */
   send(to: TaskRef, msg: unknown): void;
   ask<R = unknown>(to: TaskRef, msg: unknown, options?: AskOptions): Promise<R>;
@@ -96,6 +112,10 @@ export class RuntimeImpl implements Runtime, CellHost {
   readonly system: ActorSystem;
   readonly supervisor: Supervisor;
   deadLetters = 0;
+  /** Task definitions by name: those given in options and every one spawned here. */
+  readonly registry = new Map<string, TaskDefinition>();
+  readonly cluster: ClusterNode | undefined;
+  readonly ready: Promise<void>;
   private readonly resourcesHandle: ActorHandle;
   private seq = 0;
   private shutDown = false;
@@ -117,6 +137,32 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.resourcesHandle = this.system.spawn(systemHandle, 'resources', () => {});
     this.supervisor = new Supervisor(this);
     for (const d of options.devices) this.addResource(d);
+    for (const def of options.tasks) this.register(def);
+    this.cluster = options.cluster ? new ClusterNode(new RuntimeClusterHost(this), options.cluster, this.clock, this.log) : undefined;
+    this.ready = this.cluster ? this.cluster.start() : Promise.resolve();
+    // A failed start is reported through `ready`; this keeps it from being an unhandled rejection too.
+    this.ready.catch(() => {});
+  }
+
+  get url(): string | undefined {
+    return this.cluster?.url;
+  }
+
+  nodes(): Array<{ node: string; url: string | null; rms: boolean; resources: number }> {
+    if (!this.cluster) return [{ node: this.name, url: null, rms: true, resources: this.resourceActors.size }];
+    const members = new Map(this.cluster.members);
+    members.set(this.name, this.cluster.selfInfo());
+    return [...members.values()].map((m) => ({ node: m.node, url: m.url, rms: m.rms, resources: m.resources.length }));
+  }
+
+  register(def: TaskDefinition<never, never, unknown, never> | TaskDefinition): void {
+    const d = def as TaskDefinition;
+    this.checkDefinition(d);
+    const known = this.registry.get(d.name);
+    if (known && known !== d && known.version !== d.version) {
+      this.log.warn({ task: d.name }, 'a task definition of this name and another version replaces the registered one');
+    }
+    this.registry.set(d.name, d);
   }
 
   emit(event: RuntimeEvent): void {
@@ -158,18 +204,66 @@ export class RuntimeImpl implements Runtime, CellHost {
     const def = task as unknown as TaskDefinition;
     this.checkDefinition(def);
     validateAffinity(options.affinity, 'options.affinity');
-    const id = options.id ?? `${def.name}-${++this.seq}`;
+    const id = options.id ?? (this.cluster ? `${def.name}-${this.name}-${++this.seq}` : `${def.name}-${++this.seq}`);
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('options.id', 'must be a non-empty string');
     if (this.directory.has(id)) throw new DuplicateTaskError(id);
     const affinity = mergeAffinity(def.affinity, options.affinity);
-    const resource = place(this.resourceActors.values(), {
+    this.register(def);
+    const request = {
       task: def.name,
       affinity,
       kernelKinds: def.kernels ? (Object.keys(def.kernels) as DeviceKind[]) : undefined,
       computeUnits: def.demand?.computeUnits ?? 1,
       memoryBytes: def.demand?.memoryBytes ?? 0,
-    });
-    return this.createCell(def, id, resource, undefined, options.input, affinity).ref;
+    };
+    const chosen = place<ResourceActor | NodeCandidate>([...this.resourceActors.values(), ...this.remoteCandidates(def.name)], request);
+    if (chosen instanceof ResourceActor) return this.createCell(def, id, chosen, undefined, options.input, affinity).ref;
+    return this.spawnRemote(chosen, def, id, options.input, options.affinity);
+  }
+
+  /** Spawns a task another node placed on one of our resources (its affinity kept for later re-placement). */
+  spawnPlaced(def: TaskDefinition, id: string, resourceId: string, input: unknown, affinity: Affinity | undefined): TaskRef {
+    this.assertUp();
+    if (this.directory.has(id)) throw new DuplicateTaskError(id);
+    this.register(def);
+    const resource = this.resourceActors.get(resourceId);
+    if (!resource) throw new UnknownResourceError(resourceId);
+    return this.createCell(def, id, resource, undefined, input, mergeAffinity(def.affinity, affinity)).ref;
+  }
+
+  /** Resources of other nodes that registered this task type. */
+  private remoteCandidates(task: string): NodeCandidate[] {
+    if (!this.cluster) return [];
+    return [...this.cluster.members.values()]
+      .filter((m) => m.node !== this.name && m.taskTypes.some((t) => t.name === task))
+      .flatMap((m) => candidatesOf(m.node, m.resources));
+  }
+
+  private spawnRemote(target: NodeCandidate, def: TaskDefinition, id: string, input: unknown, affinity: Affinity | undefined): TaskRef {
+    const cluster = this.cluster!;
+    cluster.sendTo(target.node, [Env.control, Control.spawn, { task: def.name, id, input, resource: target.device.id, affinity: affinity ?? null }]);
+    target.usedComputeUnits += def.demand?.computeUnits ?? 1;
+    cluster.learn(id, target.node, 0);
+    return new TaskRef(id, def.name);
+  }
+
+  /** Re-creates a task of a dead node here, from its snapshot when there is one (used by the RMS). */
+  restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined): void {
+    if (this.directory.has(entry.id)) return;
+    const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
+    const local = this.resourceActors.get(entry.resource);
+    const resource =
+      parent?.resource ??
+      (local?.up
+        ? local
+        : place(this.resourceActors.values(), {
+            task: def.name,
+            affinity: def.affinity,
+            kernelKinds: def.kernels ? (Object.keys(def.kernels) as DeviceKind[]) : undefined,
+            computeUnits: def.demand?.computeUnits ?? 1,
+            memoryBytes: def.demand?.memoryBytes ?? 0,
+          }));
+    this.createCell(def, entry.id, resource, parent, undefined, def.affinity, { epoch: entry.epoch, restore: snapshot });
   }
 
   spawnChild(parent: TaskCell, task: TaskDefinition<never, never, unknown, never>, options: SpawnChildOptions<unknown>): TaskRef {
@@ -185,7 +279,15 @@ export class RuntimeImpl implements Runtime, CellHost {
   /** Affinity each cell was placed with, for re-placement. */
   readonly affinities = new WeakMap<TaskCell, Affinity | undefined>();
 
-  private createCell(def: TaskDefinition, id: string, resource: ResourceActor, parent: TaskCell | undefined, input: unknown, affinity: Affinity | undefined): TaskCell {
+  private createCell(
+    def: TaskDefinition,
+    id: string,
+    resource: ResourceActor,
+    parent: TaskCell | undefined,
+    input: unknown,
+    affinity: Affinity | undefined,
+    restored?: { epoch: number; restore: Snapshot | undefined },
+  ): TaskCell {
     const supervision = resolveSupervision(this.options.supervision, def.supervision, `${def.name}.supervision`);
     const capacity = def.mailbox?.capacity ?? this.options.mailboxCapacity;
     const overflow = def.mailbox?.overflow ?? this.options.overflow;
@@ -194,9 +296,14 @@ export class RuntimeImpl implements Runtime, CellHost {
     const cell = new TaskCell(ref, def, resource, parent, input, supervision, overflow, capacity, this, log);
     this.affinities.set(cell, affinity);
     cell.handle = this.system.spawn(parent ? parent.handle : resource.handle, `task:${parent ? id.slice(parent.id.length + 1) : id}`, () => cell.onTurn());
+    if (restored) {
+      cell.epoch = restored.epoch;
+      cell.pendingRestore = restored.restore;
+    }
     this.directory.set(id, cell);
     resource.attach(cell);
     parent?.children.set(id, cell);
+    this.cluster?.report('add', dirEntry(this.name, cell));
     if (this.observed) {
       const e: RuntimeEvent = { type: 'task.spawned', timeMs: this.clock.now(), taskId: id, task: def.name, resource: resource.id };
       if (parent) e.parent = parent.id;
@@ -233,6 +340,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     cell.fence(reason);
     cell.backoffTimer?.cancel();
     this.directory.delete(cell.id);
+    this.cluster?.report('remove', dirEntry(this.name, cell));
     cell.parent?.children.delete(cell.id);
     cell.resource.detach(cell);
     this.system.stop(cell.handle);
@@ -275,15 +383,15 @@ export class RuntimeImpl implements Runtime, CellHost {
     return this.directory.get(this.refId(ref));
   }
 
-  send(to: TaskRef, msg: unknown, reply?: ReplySlot): void {
+  send(to: TaskRef, msg: unknown, reply?: Reply): void {
     this.assertUp();
     const cell = this.lookup(to);
-    if (!cell) {
+    if (cell) this.deliver(cell, msg, reply);
+    else if (this.cluster) this.cluster.route(to.id, msg, reply);
+    else {
       this.deadLetter(to.id, msg, 'unknown-task');
       reply?.reject(new UnknownTaskError(to.id));
-      return;
     }
-    this.deliver(cell, msg, reply);
   }
 
   ask<R = unknown>(to: TaskRef, msg: unknown, options: AskOptions = {}): Promise<R> {
@@ -291,13 +399,14 @@ export class RuntimeImpl implements Runtime, CellHost {
     const timeoutMs = options.timeoutMs ?? this.options.askTimeoutMs;
     if (!(timeoutMs > 0)) throw new InvalidArgumentError('options.timeoutMs', 'must be a positive number of ms');
     const cell = this.lookup(to);
-    if (!cell) return Promise.reject(new UnknownTaskError(to.id));
-    const slot = new ReplySlot(cell.id, timeoutMs, this.clock);
-    this.deliver(cell, msg, slot);
+    if (!cell && !this.cluster) return Promise.reject(new UnknownTaskError(to.id));
+    const slot = new ReplySlot(to.id, timeoutMs, this.clock);
+    if (cell) this.deliver(cell, msg, slot);
+    else this.cluster!.route(to.id, msg, slot);
     return slot.promise as Promise<R>;
   }
 
-  private deliver(cell: TaskCell, msg: unknown, reply: ReplySlot | undefined): void {
+  deliver(cell: TaskCell, msg: unknown, reply: Reply | undefined): void {
     if (cell.mailbox.push(msg, reply)) {
       cell.kick();
       return;
@@ -315,6 +424,15 @@ export class RuntimeImpl implements Runtime, CellHost {
   deadLetter(taskId: string, message: unknown, reason: DeadLetterReason): void {
     this.deadLetters++;
     if (this.observed) this.emit({ type: 'message.dead-lettered', timeMs: this.clock.now(), taskId, reason, message });
+  }
+
+  /** A cell moved to another resource (re-placement): the directory hears of it. */
+  placementChanged(cell: TaskCell): void {
+    const report = (c: TaskCell) => {
+      this.cluster?.report('add', dirEntry(this.name, c));
+      for (const child of c.children.values()) report(child);
+    };
+    report(cell);
   }
 
   // --- CellHost ---
@@ -353,6 +471,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     if (this.shutDown) return;
     for (const cell of [...this.directory.values()]) if (!cell.parent) this.stopCell(cell, 'shutdown');
     this.shutDown = true;
+    await this.cluster?.stop();
     this.system.shutdown();
     this.emit({ type: 'runtime.shut-down', timeMs: this.clock.now(), runtime: this.name });
     // nact runs its after-stop callbacks on the next turn of the event loop.

@@ -118,6 +118,7 @@ export class Supervisor {
       cell.backoffTimer = undefined;
       if (cell.status !== 'backoff') return;
       this.restartSubtree(cell);
+      this.rt.placementChanged(cell);
       this.rt.emit({ type: 'task.replaced', timeMs: this.rt.clock.now(), taskId: cell.id, task: cell.def.name, from: from.id, to: to.id, reason, fromSnapshot });
     }, delayMs);
   }

@@ -1,0 +1,31 @@
+/** Resources of other nodes as placement candidates, from what their members last reported. */
+import type { ResourceInfo } from '../../actors/resource.js';
+import type { Device } from '../../devices/device.js';
+import type { Candidate } from '../placement.js';
+
+export interface NodeCandidate extends Candidate {
+  readonly node: string;
+  readonly device: Device;
+  usedComputeUnits: number;
+  usedMemoryBytes: number;
+}
+
+export function candidatesOf(node: string, resources: readonly ResourceInfo[]): NodeCandidate[] {
+  return resources.map((r) => ({
+    node,
+    up: r.status === 'up',
+    usedComputeUnits: r.used.computeUnits,
+    usedMemoryBytes: r.used.memoryBytes,
+    device: {
+      id: r.id,
+      kind: r.kind,
+      simulated: r.simulated,
+      computeUnits: r.capacity.computeUnits,
+      memoryBytes: r.capacity.memoryBytes,
+      labels: r.labels,
+      capabilities: r.capabilities,
+      power: { idleW: 0, peakW: 0 },
+      speedFor: () => 1,
+    },
+  }));
+}

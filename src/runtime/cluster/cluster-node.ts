@@ -1,0 +1,436 @@
+/**
+ * A node's place in the cluster: its links (one per peer node), membership, the routing of
+ * messages and asks to tasks on other nodes, and the node-local cache of the directory.
+ *
+ * Who dials whom, so each pair of nodes has one link: every agent dials the RMS; between agents,
+ * the one with the smaller id dials. Messages for a peer whose link is not up yet wait in a
+ * bounded queue. Everything from one node to another crosses one link in order, so per-sender
+ * FIFO holds. The RMS-only parts (directory, failure detection, re-placement) are in rms.ts.
+ */
+import { LRUCache } from 'lru-cache';
+import { LinkOverloadedError, NodeDownError, UnknownTaskError } from '../../errors.js';
+import type { Reply } from '../../actors/reply.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Logger } from '../logger.js';
+import { listen, type SocketServer } from '../ws-adapter.js';
+import { Env, type Envelope, encodeEnvelope } from '../transport/frames.js';
+import { acceptLink, dialLink, type HandshakeOptions } from '../transport/handshake.js';
+import { CloseCode, type Link, type LinkLimits } from '../transport/link.js';
+import { errorFromWire, errorToWire } from '../transport/wire-errors.js';
+import { Control, type DirEntry, type MemberInfo } from './types.js';
+import type { ClusterHost } from './host.js';
+import { Rms } from './rms.js';
+
+export interface ResolvedClusterOptions {
+  listen: { host: string; port: number } | undefined;
+  join: string | undefined;
+  rms: boolean;
+  secret: string;
+  tls: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer } | undefined;
+  heartbeatIntervalMs: number;
+  failureTimeoutMs: number;
+  limits: LinkLimits;
+  snapshotShipIntervalMs: number;
+  directoryCacheSize: number;
+}
+
+interface PendingAsk {
+  reply: Reply;
+  node: string;
+  taskId: string;
+}
+
+/** A reply whose answer goes back over a link as a REPLY envelope. */
+class RemoteReply implements Reply {
+  settled = false;
+  constructor(
+    private readonly node: ClusterNode,
+    private readonly peer: string,
+    private readonly askId: number,
+  ) {}
+  resolve(value: unknown): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.node.sendTo(this.peer, [Env.reply, this.askId, true, value]);
+    return true;
+  }
+  reject(err: unknown): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.node.sendTo(this.peer, [Env.reply, this.askId, false, errorToWire(err)]);
+    return true;
+  }
+}
+
+export class ClusterNode {
+  readonly id: string;
+  url: string | undefined;
+  readonly links = new Map<string, Link>();
+  readonly members = new Map<string, MemberInfo>();
+  readonly rms: Rms | undefined;
+  /** The RMS's node id, once joined (our own id when we are the RMS). */
+  rmsNode: string | undefined;
+  private server: SocketServer | undefined;
+  private readonly cache: LRUCache<string, { node: string; epoch: number }>;
+  private readonly waitingForLink = new Map<string, Uint8Array[]>();
+  private readonly dialing = new Set<string>();
+  private readonly locating = new Map<string, Array<{ msg: unknown; reply: Reply | undefined }>>();
+  private readonly pendingAsks = new Map<number, PendingAsk>();
+  private askSeq = 0;
+  private timers: TimerHandle[] = [];
+  private stopped = false;
+  private readonly handshake: HandshakeOptions;
+
+  constructor(
+    readonly host: ClusterHost,
+    readonly options: ResolvedClusterOptions,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.id = host.nodeId;
+    this.cache = new LRUCache({ max: options.directoryCacheSize });
+    this.rms = options.rms ? new Rms(this, host, clock, log) : undefined;
+    if (this.rms) this.rmsNode = this.id;
+    this.handshake = { nodeId: this.id, secret: options.secret, meta: {}, limits: options.limits, clock, log };
+    if (options.tls?.ca !== undefined) this.handshake.ca = options.tls.ca;
+  }
+
+  // --- lifecycle ---
+
+  async start(): Promise<void> {
+    if (this.options.listen) {
+      const serverOptions: Parameters<typeof listen>[0] = { ...this.options.listen, maxPayloadBytes: this.options.limits.maxFrameBytes };
+      if (this.options.tls) serverOptions.tls = { cert: this.options.tls.cert, key: this.options.tls.key };
+      this.server = await listen(serverOptions, (socket) => {
+        acceptLink(socket, this.handshake, this.linkEvents).then(
+          (link) => this.linkUp(link),
+          (err: unknown) => this.log.warn({ err }, 'refused an incoming link'),
+        );
+      });
+      this.url = this.server.url;
+    }
+    this.handshake.meta = { url: this.url ?? null, rms: this.rms !== undefined };
+    if (this.rms) {
+      this.members.set(this.id, this.selfInfo());
+      this.rms.start();
+    }
+    if (this.options.join) await this.joinRms(this.options.join);
+    this.every(this.options.snapshotShipIntervalMs, () => this.shipSnapshots());
+    if (!this.rms) this.every(this.options.heartbeatIntervalMs, () => this.heartbeat());
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const tick = () => {
+      if (this.stopped) return;
+      fn();
+      this.timers.push(this.clock.setTimer(tick, ms));
+    };
+    this.timers.push(this.clock.setTimer(tick, ms));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) t.cancel();
+    this.rms?.stop();
+    for (const link of [...this.links.values()]) link.close(CloseCode.goingAway, 'node shutting down');
+    for (const [, p] of this.pendingAsks) p.reply.reject(new NodeDownError(this.id, p.taskId, 'this node is shutting down'));
+    this.pendingAsks.clear();
+    await this.server?.close();
+  }
+
+  selfInfo(): MemberInfo {
+    return { node: this.id, url: this.url ?? null, rms: this.rms !== undefined, resources: this.host.localResources(), taskTypes: this.host.taskTypes() };
+  }
+
+  private async joinRms(url: string): Promise<void> {
+    const link = await dialLink(url, this.handshake, this.linkEvents);
+    this.rmsNode = link.peer;
+    this.linkUp(link);
+    link.send([Env.control, Control.join, { member: this.selfInfo(), tasks: this.host.localDirectory() }]);
+  }
+
+  private rejoinLater(url: string, delayMs: number): void {
+    if (this.stopped) return;
+    this.timers.push(
+      this.clock.setTimer(() => {
+        this.joinRms(url).catch((err: unknown) => {
+          this.log.warn({ err }, 'rejoining the RMS failed; retrying');
+          this.rejoinLater(url, Math.min(delayMs * 2, 5000));
+        });
+      }, delayMs),
+    );
+  }
+
+  private heartbeat(): void {
+    if (this.rmsNode === undefined) return;
+    this.trySend(this.rmsNode, [Env.control, Control.heartbeat, { resources: this.host.localResources() }]);
+  }
+
+  private shipSnapshots(): void {
+    const snaps = this.host.takeSnapshotsToShip();
+    if (snaps.length === 0) return;
+    if (this.rms) this.rms.storeSnapshots(snaps);
+    else if (this.rmsNode !== undefined) this.trySend(this.rmsNode, [Env.control, Control.snapshots, snaps]);
+  }
+
+  // --- links ---
+
+  private readonly linkEvents = {
+    envelope: (link: Link, env: Envelope) => this.onEnvelope(link, env),
+    closed: (link: Link, code: number) => this.linkDown(link, code),
+  };
+
+  private linkUp(link: Link): void {
+    if (this.stopped) {
+      link.close(CloseCode.goingAway, 'node shutting down');
+      return;
+    }
+    const existing = this.links.get(link.peer);
+    if (existing?.isOpen) {
+      link.close(CloseCode.duplicate, 'a link to this node exists');
+      return;
+    }
+    this.links.set(link.peer, link);
+    this.dialing.delete(link.peer);
+    const queued = this.waitingForLink.get(link.peer);
+    this.waitingForLink.delete(link.peer);
+    for (const bytes of queued ?? []) link.sendEncoded(bytes);
+    this.rms?.linkUp(link);
+  }
+
+  private linkDown(link: Link, code: number): void {
+    if (this.links.get(link.peer) !== link) return;
+    this.links.delete(link.peer);
+    this.failAsksTo(link.peer, code === CloseCode.nodeDead ? 'declared dead' : 'link closed');
+    if (this.rms) this.rms.linkDown(link.peer);
+    else if (link.peer === this.rmsNode && this.options.join && !this.stopped) {
+      this.log.warn({ peer: link.peer }, 'lost the RMS; rejoining');
+      this.rejoinLater(this.options.join, 100);
+    }
+  }
+
+  /** Fails every ask waiting on `node` at once. */
+  failAsksTo(node: string, reason: string): void {
+    for (const [id, p] of this.pendingAsks) {
+      if (p.node !== node) continue;
+      this.pendingAsks.delete(id);
+      p.reply.reject(new NodeDownError(node, p.taskId, reason));
+    }
+  }
+
+  /** A node is gone for good: forget it, its links, its cached tasks; fail what waited on it. */
+  nodeDown(node: string): void {
+    this.members.delete(node);
+    this.links.get(node)?.close(CloseCode.nodeDead, 'declared dead');
+    this.waitingForLink.delete(node);
+    this.failAsksTo(node, 'declared dead');
+    for (const [task, loc] of this.cache.entries()) if (loc.node === node) this.cache.delete(task);
+  }
+
+  private ensureLink(node: string): void {
+    if (this.links.has(node) || this.dialing.has(node) || this.stopped) return;
+    const m = this.members.get(node);
+    if (!m?.url) return;
+    if (node === this.rmsNode && !this.rms) return; // the join link is redialed by rejoin
+    this.dialing.add(node);
+    dialLink(m.url, this.handshake, this.linkEvents).then(
+      (link) => this.linkUp(link),
+      (err: unknown) => {
+        this.dialing.delete(node);
+        this.log.warn({ err, peer: node }, 'dialing a peer failed');
+        const queued = this.waitingForLink.get(node);
+        this.waitingForLink.delete(node);
+        if (queued) this.log.warn({ peer: node, count: queued.length }, 'messages for an unreachable node dropped');
+        this.failAsksTo(node, 'unreachable');
+      },
+    );
+  }
+
+  /** Sends an envelope to a node; throws NodeDownError or LinkOverloadedError. */
+  sendTo(node: string, env: Envelope): void {
+    const link = this.links.get(node);
+    if (link?.isOpen) {
+      link.send(env);
+      return;
+    }
+    if (!this.members.has(node)) throw new NodeDownError(node, undefined, 'not a member of the cluster');
+    const bytes = encodeEnvelope(env);
+    const queue = this.waitingForLink.get(node) ?? [];
+    const queuedBytes = queue.reduce((n, b) => n + b.length, 0);
+    if (queuedBytes + bytes.length > this.options.limits.maxPendingBytes) throw new LinkOverloadedError(node, queuedBytes, this.options.limits.maxPendingBytes);
+    queue.push(bytes);
+    this.waitingForLink.set(node, queue);
+    this.ensureLink(node);
+  }
+
+  trySend(node: string, env: Envelope): boolean {
+    try {
+      this.sendTo(node, env);
+      return true;
+    } catch (err) {
+      this.log.warn({ err, peer: node }, 'control message not sent');
+      return false;
+    }
+  }
+
+  // --- routing ---
+
+  /** Routes a message for a task not hosted here. Throws only for a plain send the link refuses. */
+  route(taskId: string, msg: unknown, reply: Reply | undefined): void {
+    const loc = this.cache.get(taskId);
+    if (loc) {
+      this.sendToTask(loc.node, taskId, msg, reply);
+      return;
+    }
+    if (this.rms) {
+      const entry = this.rms.directory.get(taskId);
+      if (entry && entry.node !== this.id) {
+        this.cache.set(taskId, { node: entry.node, epoch: entry.epoch });
+        this.sendToTask(entry.node, taskId, msg, reply);
+      } else this.unknownTask(taskId, msg, reply);
+      return;
+    }
+    const waiting = this.locating.get(taskId);
+    if (waiting) {
+      waiting.push({ msg, reply });
+      return;
+    }
+    this.locating.set(taskId, [{ msg, reply }]);
+    if (this.rmsNode === undefined || !this.trySend(this.rmsNode, [Env.control, Control.locate, { id: taskId }])) this.located(taskId, null, 0);
+  }
+
+  private located(taskId: string, node: string | null, epoch: number): void {
+    const waiting = this.locating.get(taskId) ?? [];
+    this.locating.delete(taskId);
+    if (node !== null && node !== this.id) this.cache.set(taskId, { node, epoch });
+    for (const { msg, reply } of waiting) {
+      if (node === null) this.unknownTask(taskId, msg, reply);
+      else if (node === this.id) this.host.deliverLocal(taskId, msg, reply) || this.unknownTask(taskId, msg, reply);
+      else {
+        try {
+          this.sendToTask(node, taskId, msg, reply);
+        } catch (err) {
+          this.host.deadLetter(taskId, msg, 'unknown-task');
+          reply?.reject(err);
+        }
+      }
+    }
+  }
+
+  private unknownTask(taskId: string, msg: unknown, reply: Reply | undefined): true {
+    this.host.deadLetter(taskId, msg, 'unknown-task');
+    reply?.reject(new UnknownTaskError(taskId));
+    return true;
+  }
+
+  private sendToTask(node: string, taskId: string, msg: unknown, reply: Reply | undefined): void {
+    if (!reply) {
+      this.sendTo(node, [Env.send, taskId, msg]);
+      return;
+    }
+    const askId = ++this.askSeq;
+    this.pendingAsks.set(askId, { reply, node, taskId });
+    if ('onSettled' in reply) (reply as { onSettled: (() => void) | undefined }).onSettled = () => this.pendingAsks.delete(askId);
+    try {
+      this.sendTo(node, [Env.ask, taskId, msg, askId]);
+    } catch (err) {
+      this.pendingAsks.delete(askId);
+      reply.reject(err);
+    }
+  }
+
+  /** Records where a task lives now (from a directory update or a `moved` answer). */
+  learn(taskId: string, node: string, epoch: number): void {
+    const known = this.cache.get(taskId);
+    if (known && known.epoch > epoch) return;
+    if (node === this.id) this.cache.delete(taskId);
+    else this.cache.set(taskId, { node, epoch });
+  }
+
+  /** Tells the RMS (or, on the RMS, the directory) about a change of a local task. */
+  report(op: 'add' | 'remove', entry: DirEntry): void {
+    if (this.rms) this.rms.applyDir(op, entry);
+    else if (this.rmsNode !== undefined) this.trySend(this.rmsNode, [Env.control, Control.dir, { op, entry }]);
+  }
+
+  // --- inbound ---
+
+  private onEnvelope(link: Link, env: Envelope): void {
+    this.rms?.heard(link.peer);
+    switch (env[0]) {
+      case Env.send:
+        this.inbound(link, env[1], env[2], undefined);
+        return;
+      case Env.ask:
+        this.inbound(link, env[1], env[2], new RemoteReply(this, link.peer, env[3]));
+        return;
+      case Env.reply: {
+        const pending = this.pendingAsks.get(env[1]);
+        if (!pending) return; // timed out or failed already
+        this.pendingAsks.delete(env[1]);
+        if (env[2]) pending.reply.resolve(env[3]);
+        else pending.reply.reject(errorFromWire(env[3]));
+        return;
+      }
+      case Env.moved:
+        this.learn(env[1], env[2], env[3]);
+        return;
+      case Env.control:
+        this.onControl(link, env[1], env[2]);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private inbound(link: Link, taskId: string, msg: unknown, reply: Reply | undefined): void {
+    if (this.host.deliverLocal(taskId, msg, reply)) return;
+    // Not here (any more): forward it, and tell the sender's node where the task went.
+    const loc = this.cache.get(taskId) ?? (this.rms ? this.rms.directory.get(taskId) : undefined);
+    if (loc && loc.node !== this.id && loc.node !== link.peer) {
+      link.send([Env.moved, taskId, loc.node, loc.epoch]);
+      this.route(taskId, msg, reply);
+      return;
+    }
+    if (!this.rms && loc === undefined) {
+      this.route(taskId, msg, reply);
+      return;
+    }
+    this.unknownTask(taskId, msg, reply);
+  }
+
+  private onControl(link: Link, kind: string, payload: unknown): void {
+    const p = (payload ?? {}) as Record<string, unknown>;
+    switch (kind) {
+      case Control.members:
+        this.setMembers(p['members'] as MemberInfo[]);
+        return;
+      case Control.nodeDown:
+        this.nodeDown(String(p['node']));
+        return;
+      case Control.located:
+        this.located(String(p['id']), (p['node'] as string | null) ?? null, Number(p['epoch'] ?? 0));
+        return;
+      case Control.spawn:
+        this.host.spawnRequested(link.peer, p);
+        return;
+      case Control.spawnFailed:
+        this.log.error({ task: p['id'], peer: link.peer, err: p['error'] }, 'remote spawn failed');
+        return;
+      case Control.restore:
+        this.host.restoreRequested(p['tasks'] as never);
+        return;
+      default:
+        if (this.rms) this.rms.onControl(link, kind, p);
+        else this.log.warn({ peer: link.peer, kind }, 'unknown control message');
+    }
+  }
+
+  private setMembers(members: MemberInfo[]): void {
+    const alive = new Set(members.map((m) => m.node));
+    for (const node of [...this.members.keys()]) if (!alive.has(node) && node !== this.id) this.nodeDown(node);
+    for (const m of members) this.members.set(m.node, m);
+    // The smaller id dials, so each pair has one link.
+    for (const m of members) if (m.node !== this.id && !m.rms && this.id < m.node) this.ensureLink(m.node);
+  }
+}

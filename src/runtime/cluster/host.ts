@@ -1,0 +1,24 @@
+/** What the cluster layer needs from its runtime. */
+import type { ResourceInfo } from '../../actors/resource.js';
+import type { Reply } from '../../actors/reply.js';
+import type { DeadLetterReason } from '../event-types.js';
+import type { DirEntry, ShippedSnapshot, TaskTypeInfo } from './types.js';
+
+export interface ClusterHost {
+  readonly nodeId: string;
+  localResources(): ResourceInfo[];
+  taskTypes(): TaskTypeInfo[];
+  /** Every task hosted here, for the directory (on join, and when the RMS rebuilds it). */
+  localDirectory(): DirEntry[];
+  /** Hands a message to a local task; false when no such task runs here. */
+  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined): boolean;
+  deadLetter(taskId: string, msg: unknown, reason: DeadLetterReason): void;
+  /** Snapshots taken since the last call, encoded for the RMS. */
+  takeSnapshotsToShip(): ShippedSnapshot[];
+  /** Another node placed a task on one of our resources. */
+  spawnRequested(from: string, request: Record<string, unknown>): void;
+  /** The RMS re-places tasks of a dead node here: parents first, then their children. */
+  restoreRequested(tasks: ShippedSnapshot[]): void;
+  /** Emits a cluster event. */
+  nodeEvent(type: 'node.joined' | 'node.down', node: string): void;
+}

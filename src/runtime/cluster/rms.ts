@@ -1,0 +1,171 @@
+/**
+ * The RMS role: the authoritative directory TaskId -> (node, resource, epoch), the last snapshot
+ * of every task, membership, and failure detection. A node silent for `failureTimeoutMs` is
+ * declared dead: a supervision event that re-places its tasks from their snapshots on live
+ * resources. The RMS is not on the data path: nodes cache locations and talk to each other.
+ * If the RMS restarts, nodes rejoin and report their tasks, which rebuilds the directory.
+ */
+import { NoResourceError } from '../../errors.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Logger } from '../logger.js';
+import { Env } from '../transport/frames.js';
+import type { Link } from '../transport/link.js';
+import { place } from '../placement.js';
+import { candidatesOf, type NodeCandidate } from './candidates.js';
+import type { ClusterHost } from './host.js';
+import type { ClusterNode } from './cluster-node.js';
+import { Control, type DirEntry, type MemberInfo, type ShippedSnapshot } from './types.js';
+
+export class Rms {
+  readonly directory = new Map<string, DirEntry>();
+  readonly snapshots = new Map<string, ShippedSnapshot>();
+  private readonly lastHeard = new Map<string, number>();
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly node: ClusterNode,
+    private readonly host: ClusterHost,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.checkFailures();
+      this.timer = this.clock.setTimer(tick, this.node.options.heartbeatIntervalMs);
+    };
+    this.timer = this.clock.setTimer(tick, this.node.options.heartbeatIntervalMs);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+  }
+
+  heard(node: string): void {
+    if (this.node.members.has(node)) this.lastHeard.set(node, this.clock.now());
+  }
+
+  linkUp(_link: Link): void {}
+
+  linkDown(peer: string): void {
+    this.log.warn({ peer }, 'link to a member closed; waiting for heartbeats to decide');
+  }
+
+  onControl(link: Link, kind: string, p: Record<string, unknown>): void {
+    switch (kind) {
+      case Control.join: {
+        const member = p['member'] as MemberInfo;
+        const rejoin = this.node.members.has(member.node);
+        this.node.members.set(member.node, member);
+        this.lastHeard.set(member.node, this.clock.now());
+        for (const e of (p['tasks'] as DirEntry[]) ?? []) this.applyDir('add', e);
+        if (!rejoin) this.host.nodeEvent('node.joined', member.node);
+        this.broadcastMembers();
+        return;
+      }
+      case Control.heartbeat: {
+        const m = this.node.members.get(link.peer);
+        if (m && Array.isArray(p['resources'])) m.resources = p['resources'] as MemberInfo['resources'];
+        return;
+      }
+      case Control.dir:
+        this.applyDir(p['op'] as 'add' | 'remove', p['entry'] as DirEntry);
+        return;
+      case Control.locate: {
+        const e = this.directory.get(String(p['id']));
+        link.send([Env.control, Control.located, { id: p['id'], node: e?.node ?? null, epoch: e?.epoch ?? 0 }]);
+        return;
+      }
+      case Control.snapshots:
+        this.storeSnapshots(p as unknown as ShippedSnapshot[]);
+        return;
+      default:
+        this.log.warn({ peer: link.peer, kind }, 'unknown control message');
+    }
+  }
+
+  applyDir(op: 'add' | 'remove', e: DirEntry): void {
+    const known = this.directory.get(e.id);
+    if (op === 'add') {
+      if (!known || known.epoch <= e.epoch) this.directory.set(e.id, e);
+      return;
+    }
+    if (known && known.node === e.node && known.epoch <= e.epoch) {
+      this.directory.delete(e.id);
+      this.snapshots.delete(e.id);
+    }
+  }
+
+  storeSnapshots(snaps: ShippedSnapshot[]): void {
+    for (const s of snaps) {
+      const known = this.snapshots.get(s.id);
+      if (!known || known.epoch <= s.epoch) this.snapshots.set(s.id, s);
+    }
+  }
+
+  private broadcastMembers(): void {
+    this.node.members.set(this.node.id, this.node.selfInfo());
+    const members = [...this.node.members.values()];
+    for (const m of members) if (m.node !== this.node.id) this.node.trySend(m.node, [Env.control, Control.members, { members }]);
+  }
+
+  private checkFailures(): void {
+    const now = this.clock.now();
+    for (const [node, at] of this.lastHeard) {
+      if (now - at > this.node.options.failureTimeoutMs) this.declareDead(node, now - at);
+    }
+  }
+
+  declareDead(node: string, silentMs: number): void {
+    this.lastHeard.delete(node);
+    this.log.error({ peer: node, durationMs: silentMs }, 'node declared dead');
+    this.node.nodeDown(node);
+    this.host.nodeEvent('node.down', node);
+    for (const m of this.node.members.values()) if (m.node !== this.node.id) this.node.trySend(m.node, [Env.control, Control.nodeDown, { node }]);
+    this.broadcastMembers();
+    this.replaceTasksOf(node);
+  }
+
+  /** Re-places every task of a dead node, each top-level task with its children, from snapshots. */
+  private replaceTasksOf(dead: string): void {
+    const lost = [...this.directory.values()].filter((e) => e.node === dead);
+    const lostIds = new Set(lost.map((e) => e.id));
+    const roots = lost.filter((e) => e.parent === null || !lostIds.has(e.parent));
+    const candidates = this.candidates();
+    for (const root of roots) {
+      const subtree = lost.filter((e) => e.id === root.id || e.id.startsWith(`${root.id}/`)).sort((a, b) => depth(a.id) - depth(b.id));
+      const type = [...this.node.members.values()].flatMap((m) => m.taskTypes).find((t) => t.name === root.task);
+      let target: NodeCandidate;
+      try {
+        const eligible = candidates.filter((c) => this.node.members.get(c.node)?.taskTypes.some((t) => t.name === root.task));
+        target = place(eligible, {
+          task: root.task,
+          affinity: this.snapshots.get(root.id)?.affinity ?? type?.affinity ?? undefined,
+          kernelKinds: type?.kernelKinds ?? undefined,
+          computeUnits: type?.computeUnits ?? 1,
+          memoryBytes: type?.memoryBytes ?? 0,
+        });
+      } catch (err) {
+        this.log.error({ err, task: root.id, peer: dead }, err instanceof NoResourceError ? 'cannot re-place a task of a dead node' : 're-placement failed');
+        for (const e of subtree) this.directory.delete(e.id);
+        continue;
+      }
+      target.usedComputeUnits += type?.computeUnits ?? 1;
+      const restores: ShippedSnapshot[] = subtree.map((e) => {
+        const snap = this.snapshots.get(e.id);
+        const moved: DirEntry = { ...e, node: target.node, resource: target.device.id, epoch: Math.max(e.epoch, snap?.epoch ?? 0) + 1 };
+        this.directory.set(e.id, moved);
+        return { ...moved, bytes: snap?.bytes ?? null, affinity: snap?.affinity ?? null };
+      });
+      this.log.warn({ task: root.id, from: dead, to: target.node, resource: target.device.id }, 're-placing a task of a dead node');
+      if (target.node === this.node.id) this.host.restoreRequested(restores);
+      else this.node.trySend(target.node, [Env.control, Control.restore, { tasks: restores }]);
+    }
+  }
+
+  private candidates(): NodeCandidate[] {
+    return [...this.node.members.values()].flatMap((m) => candidatesOf(m.node, m.node === this.node.id ? this.host.localResources() : m.resources));
+  }
+}
+
+const depth = (id: string) => id.split('/').length;

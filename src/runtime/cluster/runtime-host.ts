@@ -1,0 +1,124 @@
+/** The runtime seen from the cluster layer: local delivery, the directory rows of local tasks, snapshots to ship, remote spawn and restore. */
+import { MailboxFullError, UnknownTaskTypeError, isGodwitError } from '../../errors.js';
+import type { ResourceInfo } from '../../actors/resource.js';
+import type { Reply } from '../../actors/reply.js';
+import type { TaskCell } from '../../actors/task-cell.js';
+import type { TaskDefinition } from '../../actors/task.js';
+import type { Affinity } from '../placement.js';
+import type { DeviceKind } from '../../devices/device.js';
+import { cborDecode, cborEncode } from '../../codecs/cbor.js';
+import type { DeadLetterReason } from '../event-types.js';
+import type { RuntimeImpl } from '../runtime.js';
+import { Env } from '../transport/frames.js';
+import { errorToWire } from '../transport/wire-errors.js';
+import type { ClusterHost } from './host.js';
+import { Control, type DirEntry, type ShippedSnapshot, type TaskTypeInfo } from './types.js';
+
+export class RuntimeClusterHost implements ClusterHost {
+  private readonly shipped = new WeakMap<TaskCell, number>();
+
+  constructor(private readonly rt: RuntimeImpl) {}
+
+  get nodeId(): string {
+    return this.rt.name;
+  }
+
+  localResources(): ResourceInfo[] {
+    return this.rt.resources();
+  }
+
+  taskTypes(): TaskTypeInfo[] {
+    return [...this.rt.registry.values()].map((d) => ({
+      name: d.name,
+      kernelKinds: d.kernels ? (Object.keys(d.kernels) as DeviceKind[]) : null,
+      affinity: d.affinity ?? null,
+      computeUnits: d.demand?.computeUnits ?? 1,
+      memoryBytes: d.demand?.memoryBytes ?? 0,
+    }));
+  }
+
+  localDirectory(): DirEntry[] {
+    return [...this.rt.directory.values()].map((c) => dirEntry(this.rt.name, c));
+  }
+
+  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined): boolean {
+    const cell = this.rt.directory.get(taskId);
+    if (!cell) return false;
+    try {
+      this.rt.deliver(cell, msg, reply);
+    } catch (err) {
+      // A plain send from another node into a full mailbox: the sender is remote, so the
+      // message goes to dead letters here rather than an exception into the link.
+      if (err instanceof MailboxFullError) this.rt.deadLetter(taskId, msg, 'mailbox-full');
+      else throw err;
+    }
+    return true;
+  }
+
+  deadLetter(taskId: string, msg: unknown, reason: DeadLetterReason): void {
+    this.rt.deadLetter(taskId, msg, reason);
+  }
+
+  takeSnapshotsToShip(): ShippedSnapshot[] {
+    const out: ShippedSnapshot[] = [];
+    for (const cell of this.rt.directory.values()) {
+      const snap = cell.snapshot;
+      if (!snap || this.shipped.get(cell) === snap.takenAtMs) continue;
+      this.shipped.set(cell, snap.takenAtMs);
+      let bytes: Uint8Array | null = null;
+      try {
+        bytes = cborEncode(snap.value);
+      } catch (err) {
+        this.rt.log.warn({ task: cell.id, err }, 'snapshot cannot be encoded; a re-placement will run init');
+      }
+      out.push({ ...dirEntry(this.rt.name, cell), bytes, affinity: this.rt.affinities.get(cell) ?? null });
+    }
+    return out;
+  }
+
+  spawnRequested(from: string, req: Record<string, unknown>): void {
+    const name = String(req['task']);
+    const id = String(req['id']);
+    try {
+      const def = this.rt.registry.get(name);
+      if (!def) throw new UnknownTaskTypeError(name, this.rt.name);
+      this.rt.spawnPlaced(def as TaskDefinition, id, String(req['resource']), req['input'], (req['affinity'] as Affinity | null) ?? undefined);
+    } catch (err) {
+      this.rt.log.error({ err, task: id, peer: from }, 'refused a remote spawn');
+      this.rt.cluster?.trySend(from, [Env.control, Control.spawnFailed, { id, error: errorToWire(err) }]);
+    }
+  }
+
+  restoreRequested(tasks: ShippedSnapshot[]): void {
+    for (const t of tasks) {
+      const def = this.rt.registry.get(t.task);
+      if (!def) {
+        this.rt.log.error({ err: new UnknownTaskTypeError(t.task, this.rt.name), task: t.id }, 'cannot restore a task of a dead node');
+        continue;
+      }
+      let value: unknown;
+      let fromSnapshot = false;
+      if (t.bytes) {
+        try {
+          value = cborDecode(t.bytes);
+          fromSnapshot = true;
+        } catch (err) {
+          this.rt.log.error({ err, task: t.id }, 'snapshot of a dead node does not decode; running init');
+        }
+      }
+      try {
+        this.rt.restoreTask(def as TaskDefinition, t, fromSnapshot ? { value, takenAtMs: this.rt.clock.now() } : undefined);
+      } catch (err) {
+        this.rt.log.error({ err, task: t.id, code: isGodwitError(err) ? err.code : undefined }, 'restore failed');
+      }
+    }
+  }
+
+  nodeEvent(type: 'node.joined' | 'node.down', node: string): void {
+    this.rt.emit({ type, timeMs: this.rt.clock.now(), node });
+  }
+}
+
+export function dirEntry(node: string, c: TaskCell): DirEntry {
+  return { id: c.id, task: c.def.name, node, resource: c.resource.id, epoch: c.epoch, parent: c.parent?.id ?? null };
+}

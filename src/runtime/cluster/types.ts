@@ -1,0 +1,77 @@
+/** Shapes exchanged between nodes in control envelopes, and the options of a clustered runtime. */
+import type { ResourceInfo } from '../../actors/resource.js';
+import type { Affinity } from '../placement.js';
+import type { DeviceKind } from '../../devices/device.js';
+
+export interface ClusterOptions {
+  /** Accept links on this address (default host 127.0.0.1, port 0: any free port). */
+  listen?: { host?: string; port?: number } | boolean;
+  /** Join the cluster whose RMS listens at this URL (`ws://HOST:PORT`). */
+  join?: string;
+  /** This node holds the RMS role: the authoritative directory and failure detection (default: true when not joining). */
+  rms?: boolean;
+  /** Shared secret of the cluster; links authenticate with an HMAC challenge, the secret never travels. */
+  auth?: { secret: string };
+  /** Serve and trust TLS (wss): PEM certificate and key of this node, and the CA to trust when dialing. */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /** How often an agent tells the RMS it is alive, ms (default 500). */
+  heartbeatIntervalMs?: number;
+  /** Silence after which the RMS declares a node dead, ms (default 3000). */
+  failureTimeoutMs?: number;
+  /** Largest frame on a link, bytes (default 16 MiB). */
+  maxFrameBytes?: number;
+  /** Most bytes queued on one link before sends fail with LinkOverloadedError (default 64 MiB). */
+  maxPendingBytes?: number;
+  /** How often changed task snapshots are shipped to the RMS, ms (default 1000). */
+  snapshotShipIntervalMs?: number;
+  /** Entries in the node's cache of task locations (default 100,000). */
+  directoryCacheSize?: number;
+}
+
+/** What a node registered: enough for the RMS to place a task of this type elsewhere. */
+export interface TaskTypeInfo {
+  name: string;
+  kernelKinds: DeviceKind[] | null;
+  affinity: Affinity | null;
+  computeUnits: number;
+  memoryBytes: number;
+}
+
+export interface MemberInfo {
+  node: string;
+  url: string | null;
+  rms: boolean;
+  resources: ResourceInfo[];
+  taskTypes: TaskTypeInfo[];
+}
+
+/** One row of the directory: TaskId -> (node, resource, epoch). */
+export interface DirEntry {
+  id: string;
+  task: string;
+  node: string;
+  resource: string;
+  epoch: number;
+  parent: string | null;
+}
+
+/** A task's last snapshot, kept by the RMS so it survives its node. */
+export interface ShippedSnapshot extends DirEntry {
+  /** cbor bytes of the task's snapshot value; null when the state could not be snapshotted. */
+  bytes: Uint8Array | null;
+  affinity: Affinity | null;
+}
+
+export const Control = {
+  join: 'join',
+  members: 'members',
+  heartbeat: 'hb',
+  nodeDown: 'node-down',
+  dir: 'dir',
+  locate: 'locate',
+  located: 'located',
+  spawn: 'spawn',
+  spawnFailed: 'spawn-failed',
+  snapshots: 'snapshots',
+  restore: 'restore',
+} as const;
