@@ -8,6 +8,7 @@ export type { RuntimeOptions } from './runtime/options.js';
 export { defineTask, Strategy } from './actors/task.js';
 export type {
   TaskDefinition,
+  AnyTaskDefinition,
   TaskContext,
   Kernel,
   Demand,
@@ -48,5 +49,17 @@ export {
   NoResourceError,
   UnknownResourceError,
   RuntimeShutDownError,
+  TransportError,
+  AuthError,
+  NodeDownError,
+  LinkOverloadedError,
+  UnknownTaskTypeError,
 } from './errors.js';
+export type { ClusterOptions } from './runtime/cluster/types.js';
+export { startDebugServer } from './runtime/debug-socket.js';
+export type { DebugServer, DebugServerOptions } from './runtime/debug-socket.js';
+export { createLocalDebugSource } from './runtime/debug-source.js';
+export type { DebugSource, LocalDebugSource, DebugTask, DebugResource, DebugDeadLetter, DebugMigration } from './runtime/debug-source.js';
+export { connectDebugSocket } from './runtime/debug-client.js';
+export type { DebugClient, DebugClientOptions } from './runtime/debug-client.js';
 export type { ErrorCode, UnmetConstraint } from './errors.js';

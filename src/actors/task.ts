@@ -116,6 +116,9 @@ export interface TaskDefinition<State = unknown, Msg = unknown, Reply = unknown,
   readonly mailbox?: MailboxOptions;
 }
 
+/** Any task definition, whatever its state, message, reply and input types (for registries). */
+export type AnyTaskDefinition = TaskDefinition<unknown, never, unknown, never>;
+
 export type TaskDefinitionInput<State, Msg, Reply, Input> = Omit<TaskDefinition<State, Msg, Reply, Input>, 'version'> & {
   version?: number;
 };

@@ -7,6 +7,10 @@ import { createOutput } from './output.js';
 const commands: Record<string, string> = {
   demo: 'run the built-in scenario: tasks on simulated cpu/gpu/fpga/asic resources, a fault, a failed resource, a summary [--seconds N] [--json]',
   bench: 'run a benchmark against its own baseline: godwit bench NAME|all [--json] [--quick]',
+  inspect:
+    'query a node\'s debug socket: godwit inspect [tree|resources|tasks|migrations|events|dead-letters] [--url ws://...] [--token T] [--count N] [--seconds N] [--include-state] [--json]',
+  server: 'run a node with the RMS role: godwit server [--port 7420] [--host 127.0.0.1] [--secret S] [--devices host,gpu:2] [--tasks MODULE] [--debug-port P --debug-token T [--debug-admin]] [--json]',
+  agent: 'run a node that owns resources and joins a server: godwit agent --join ws://HOST:PORT [--secret S] [--name N] [--devices host] [--tasks MODULE] [--json]',
   version: 'print the version',
   help: 'this list',
 };
@@ -32,6 +36,24 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       seconds: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      count: { type: 'string' },
+      'include-state': { type: 'boolean', default: false },
+      name: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      join: { type: 'string' },
+      secret: { type: 'string' },
+      devices: { type: 'string' },
+      tasks: { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
+      'failure-timeout-ms': { type: 'string' },
+      'snapshot-interval-ms': { type: 'string' },
+      'log-level': { type: 'string' },
+      'debug-port': { type: 'string' },
+      'debug-token': { type: 'string' },
+      'debug-admin': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -63,6 +85,38 @@ async function main(argv: string[]): Promise<number> {
     case 'bench': {
       const { runBench } = await import('./bench.js');
       return runBench(rest[0] ?? 'all', { quick: values.quick ?? false }, out);
+    }
+    case 'inspect': {
+      const { runInspect } = await import('./inspect.js');
+      return runInspect(
+        rest[0],
+        { url: values.url, token: values.token, count: values.count, seconds: values.seconds, includeState: values['include-state'] },
+        out,
+      );
+    }
+    case 'server':
+    case 'agent': {
+      const { runNode } = await import('./node.js');
+      return runNode(
+        {
+          role: command,
+          name: values.name,
+          host: values.host,
+          port: values.port,
+          join: values.join,
+          secret: values.secret,
+          devices: values.devices,
+          tasks: values.tasks,
+          heartbeatMs: values['heartbeat-ms'],
+          failureTimeoutMs: values['failure-timeout-ms'],
+          snapshotIntervalMs: values['snapshot-interval-ms'],
+          logLevel: values['log-level'],
+          debugPort: values['debug-port'],
+          debugToken: values['debug-token'],
+          debugAdmin: values['debug-admin'] ?? false,
+        },
+        out,
+      );
     }
     default:
       out.error(`unknown command ${command}\n${usage()}`);

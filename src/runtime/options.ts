@@ -7,7 +7,7 @@ import { defaultSupervision, resolveSupervision, type ResolvedSupervision } from
 import type { SupervisionOptions } from '../actors/task.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Logger, LoggerOptions } from './logger.js';
-import type { TaskDefinition } from '../actors/task.js';
+import type { AnyTaskDefinition } from '../actors/task.js';
 import type { ClusterOptions } from './cluster/types.js';
 import { defaultLinkLimits } from './transport/link.js';
 import type { ResolvedClusterOptions } from './cluster/cluster-node.js';
@@ -38,7 +38,12 @@ export interface RuntimeOptions extends ClusterOptions {
    * Task definitions this node can run when another node places, or the RMS re-places, a task
    * here (looked up by name). Tasks spawned locally need not be listed.
    */
-  tasks?: TaskDefinition<never, never, unknown, never>[];
+  tasks?: AnyTaskDefinition[];
+  /**
+   * Serve the debug socket (see docs/debug-socket.md): bound to 127.0.0.1 unless `host` says
+   * otherwise, `port` 0 picks a free one, `token` is required, read-only unless `admin`.
+   */
+  debug?: { host?: string; port?: number; token: string; admin?: boolean };
 }
 
 export interface ResolvedOptions {
@@ -51,8 +56,9 @@ export interface ResolvedOptions {
   askTimeoutMs: number;
   throughput: number;
   snapshotIntervalMs: number;
-  tasks: TaskDefinition<never, never, unknown, never>[];
+  tasks: AnyTaskDefinition[];
   cluster: ResolvedClusterOptions | undefined;
+  debug: { host?: string; port?: number; token: string; admin?: boolean } | undefined;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
@@ -84,6 +90,7 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     throughput: positive('throughput', o.throughput, 256, true),
     snapshotIntervalMs: positive('snapshotIntervalMs', o.snapshotIntervalMs, 1000),
     tasks: o.tasks ?? [],
+    debug: o.debug,
     cluster: resolveCluster(o),
   };
 }

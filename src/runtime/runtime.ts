@@ -17,7 +17,7 @@ import { type Reply, ReplySlot } from '../actors/reply.js';
 import { ResourceActor, type ResourceInfo } from '../actors/resource.js';
 import { resolveSupervision } from '../actors/supervision.js';
 import { type CellHost, TaskCell } from '../actors/task-cell.js';
-import type { AskOptions, SpawnChildOptions, TaskDefinition } from '../actors/task.js';
+import type { AnyTaskDefinition, AskOptions, SpawnChildOptions, TaskDefinition } from '../actors/task.js';
 import { type Device, validateDevice } from '../devices/device.js';
 import type { Clock } from './clock.js';
 import type { DeadLetterReason, RuntimeEvent, RuntimeEventType, StopReason } from './event-types.js';
@@ -34,6 +34,8 @@ import type { DirEntry } from './cluster/types.js';
 import { Env } from './transport/frames.js';
 import { Control } from './cluster/types.js';
 import type { Snapshot } from '../actors/task-cell.js';
+import { type DebugServer, startDebugServer } from './debug-socket.js';
+import { createLocalDebugSource } from './debug-source.js';
 import type { DeviceKind } from '../devices/device.js';
 
 export interface SpawnOptions<Input = unknown> {
@@ -69,13 +71,15 @@ export interface Runtime {
   readonly ready: Promise<void>;
   /** The URL other nodes join or dial (`ws://HOST:PORT`), once ready; undefined for a single process. */
   readonly url: string | undefined;
+  /** The debug socket's URL once ready, when `debug` is on. */
+  readonly debugUrl: string | undefined;
   /** Nodes of the cluster this node knows of, itself included. */
   nodes(): Array<{ node: string; url: string | null; rms: boolean; resources: number }>;
   readonly clock: Clock;
   readonly log: Logger;
   spawn<S, M, R, I>(task: TaskDefinition<S, M, R, I>, options?: SpawnOptions<I>): TaskRef;
   /** Makes a task definition known by name, so other nodes can place (or re-place) tasks of it here. */
-  register(task: TaskDefinition<never, never, unknown, never>): void;
+  register(task: AnyTaskDefinition): void;
   /** Fire and forget. Throws `MailboxFullError` when the mailbox is full and its policy is `reject`. */
   send(to: TaskRef, msg: unknown): void;
   ask<R = unknown>(to: TaskRef, msg: unknown, options?: AskOptions): Promise<R>;
@@ -115,6 +119,7 @@ export class RuntimeImpl implements Runtime, CellHost {
   /** Task definitions by name: those given in options and every one spawned here. */
   readonly registry = new Map<string, TaskDefinition>();
   readonly cluster: ClusterNode | undefined;
+  private readonly clusterHost: RuntimeClusterHost | undefined;
   readonly ready: Promise<void>;
   private readonly resourcesHandle: ActorHandle;
   private seq = 0;
@@ -138,14 +143,28 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.supervisor = new Supervisor(this);
     for (const d of options.devices) this.addResource(d);
     for (const def of options.tasks) this.register(def);
-    this.cluster = options.cluster ? new ClusterNode(new RuntimeClusterHost(this), options.cluster, this.clock, this.log) : undefined;
-    this.ready = this.cluster ? this.cluster.start() : Promise.resolve();
+    this.clusterHost = options.cluster ? new RuntimeClusterHost(this) : undefined;
+    this.cluster = this.clusterHost ? new ClusterNode(this.clusterHost, options.cluster!, this.clock, this.log) : undefined;
+    this.ready = this.start();
     // A failed start is reported through `ready`; this keeps it from being an unhandled rejection too.
     this.ready.catch(() => {});
   }
 
+  private debugServer: DebugServer | undefined;
+
+  private async start(): Promise<void> {
+    await this.cluster?.start();
+    const debug = this.options.debug;
+    if (debug) this.debugServer = await startDebugServer(createLocalDebugSource(this), { ...debug, logger: this.log });
+  }
+
   get url(): string | undefined {
     return this.cluster?.url;
+  }
+
+  /** URL of the debug socket, once ready (undefined when it is off). */
+  get debugUrl(): string | undefined {
+    return this.debugServer?.url;
   }
 
   nodes(): Array<{ node: string; url: string | null; rms: boolean; resources: number }> {
@@ -155,7 +174,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     return [...members.values()].map((m) => ({ node: m.node, url: m.url, rms: m.rms, resources: m.resources.length }));
   }
 
-  register(def: TaskDefinition<never, never, unknown, never> | TaskDefinition): void {
+  register(def: AnyTaskDefinition | TaskDefinition): void {
     const d = def as TaskDefinition;
     this.checkDefinition(d);
     const known = this.registry.get(d.name);
@@ -248,7 +267,7 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   /** Re-creates a task of a dead node here, from its snapshot when there is one (used by the RMS). */
-  restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined): void {
+  restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown): void {
     if (this.directory.has(entry.id)) return;
     const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
     const local = this.resourceActors.get(entry.resource);
@@ -263,10 +282,10 @@ export class RuntimeImpl implements Runtime, CellHost {
             computeUnits: def.demand?.computeUnits ?? 1,
             memoryBytes: def.demand?.memoryBytes ?? 0,
           }));
-    this.createCell(def, entry.id, resource, parent, undefined, def.affinity, { epoch: entry.epoch, restore: snapshot });
+    this.createCell(def, entry.id, resource, parent, input, def.affinity, { epoch: entry.epoch, restore: snapshot });
   }
 
-  spawnChild(parent: TaskCell, task: TaskDefinition<never, never, unknown, never>, options: SpawnChildOptions<unknown>): TaskRef {
+  spawnChild(parent: TaskCell, task: AnyTaskDefinition, options: SpawnChildOptions<unknown>): TaskRef {
     this.assertUp();
     const def = task as unknown as TaskDefinition;
     this.checkDefinition(def);
@@ -303,7 +322,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.directory.set(id, cell);
     resource.attach(cell);
     parent?.children.set(id, cell);
-    this.cluster?.report('add', dirEntry(this.name, cell));
+    if (this.cluster) this.cluster.report('add', this.clusterHost!.spawnEntry(cell));
     if (this.observed) {
       const e: RuntimeEvent = { type: 'task.spawned', timeMs: this.clock.now(), taskId: id, task: def.name, resource: resource.id };
       if (parent) e.parent = parent.id;
@@ -471,6 +490,8 @@ export class RuntimeImpl implements Runtime, CellHost {
     if (this.shutDown) return;
     for (const cell of [...this.directory.values()]) if (!cell.parent) this.stopCell(cell, 'shutdown');
     this.shutDown = true;
+    await this.ready.catch(() => {});
+    await this.debugServer?.close();
     await this.cluster?.stop();
     this.system.shutdown();
     this.emit({ type: 'runtime.shut-down', timeMs: this.clock.now(), runtime: this.name });

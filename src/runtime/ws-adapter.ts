@@ -54,6 +54,12 @@ function wrap(ws: WebSocket, remoteAddress: string | undefined): Socket {
   // that arrive before anyone listens are kept and handed to the first listener.
   const listeners: Array<(data: Buffer, isBinary: boolean) => void> = [];
   let early: Array<[Buffer, boolean]> | undefined = [];
+  // ws emits 'error' (an oversized or malformed frame) and then 'close' with the code; an
+  // 'error' without a listener would throw and take the process down, so one always listens.
+  const errorListeners: Array<(err: Error) => void> = [];
+  ws.on('error', (err: Error) => {
+    for (const l of errorListeners) l(err);
+  });
   ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
     const buf = toBuffer(data);
     if (early) early.push([buf, isBinary]);
@@ -77,7 +83,7 @@ function wrap(ws: WebSocket, remoteAddress: string | undefined): Socket {
       for (const [data, isBinary] of queued ?? []) fn(data, isBinary);
     },
     onClose: (fn) => void ws.on('close', (code: number, reason: Buffer) => fn(code, reason.toString())),
-    onError: (fn) => void ws.on('error', fn),
+    onError: (fn) => void errorListeners.push(fn),
   };
 }
 

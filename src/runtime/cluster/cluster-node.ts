@@ -220,7 +220,7 @@ export class ClusterNode {
 
   /** A node is gone for good: forget it, its links, its cached tasks; fail what waited on it. */
   nodeDown(node: string): void {
-    this.members.delete(node);
+    if (this.members.delete(node)) this.host.nodeEvent('node.down', node);
     this.links.get(node)?.close(CloseCode.nodeDead, 'declared dead');
     this.waitingForLink.delete(node);
     this.failAsksTo(node, 'declared dead');
@@ -232,6 +232,8 @@ export class ClusterNode {
     const m = this.members.get(node);
     if (!m?.url) return;
     if (node === this.rmsNode && !this.rms) return; // the join link is redialed by rejoin
+    // One link per pair: the smaller id dials; the larger one waits for it (messages queue meanwhile).
+    if (m.rms || this.rms || this.id > node) return;
     this.dialing.add(node);
     dialLink(m.url, this.handshake, this.linkEvents).then(
       (link) => this.linkUp(link),
@@ -429,7 +431,9 @@ export class ClusterNode {
   private setMembers(members: MemberInfo[]): void {
     const alive = new Set(members.map((m) => m.node));
     for (const node of [...this.members.keys()]) if (!alive.has(node) && node !== this.id) this.nodeDown(node);
+    const added = members.filter((m) => !this.members.has(m.node) && m.node !== this.id);
     for (const m of members) this.members.set(m.node, m);
+    for (const m of added) this.host.nodeEvent('node.joined', m.node);
     // The smaller id dials, so each pair has one link.
     for (const m of members) if (m.node !== this.id && !m.rms && this.id < m.node) this.ensureLink(m.node);
   }

@@ -87,7 +87,9 @@ export class Rms {
   applyDir(op: 'add' | 'remove', e: DirEntry): void {
     const known = this.directory.get(e.id);
     if (op === 'add') {
-      if (!known || known.epoch <= e.epoch) this.directory.set(e.id, e);
+      const { spawn, ...entry } = e;
+      if (!known || known.epoch <= e.epoch) this.directory.set(e.id, entry);
+      if (spawn && !this.snapshots.has(e.id)) this.snapshots.set(e.id, { ...entry, bytes: null, input: spawn.input, affinity: spawn.affinity });
       return;
     }
     if (known && known.node === e.node && known.epoch <= e.epoch) {
@@ -99,7 +101,7 @@ export class Rms {
   storeSnapshots(snaps: ShippedSnapshot[]): void {
     for (const s of snaps) {
       const known = this.snapshots.get(s.id);
-      if (!known || known.epoch <= s.epoch) this.snapshots.set(s.id, s);
+      if (!known || known.epoch <= s.epoch) this.snapshots.set(s.id, { ...s, input: s.input ?? known?.input ?? null });
     }
   }
 
@@ -120,7 +122,6 @@ export class Rms {
     this.lastHeard.delete(node);
     this.log.error({ peer: node, durationMs: silentMs }, 'node declared dead');
     this.node.nodeDown(node);
-    this.host.nodeEvent('node.down', node);
     for (const m of this.node.members.values()) if (m.node !== this.node.id) this.node.trySend(m.node, [Env.control, Control.nodeDown, { node }]);
     this.broadcastMembers();
     this.replaceTasksOf(node);
@@ -155,7 +156,7 @@ export class Rms {
         const snap = this.snapshots.get(e.id);
         const moved: DirEntry = { ...e, node: target.node, resource: target.device.id, epoch: Math.max(e.epoch, snap?.epoch ?? 0) + 1 };
         this.directory.set(e.id, moved);
-        return { ...moved, bytes: snap?.bytes ?? null, affinity: snap?.affinity ?? null };
+        return { ...moved, bytes: snap?.bytes ?? null, input: snap?.input ?? null, affinity: snap?.affinity ?? null };
       });
       this.log.warn({ task: root.id, from: dead, to: target.node, resource: target.device.id }, 're-placing a task of a dead node');
       if (target.node === this.node.id) this.host.restoreRequested(restores);

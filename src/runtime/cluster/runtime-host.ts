@@ -65,15 +65,28 @@ export class RuntimeClusterHost implements ClusterHost {
       const snap = cell.snapshot;
       if (!snap || this.shipped.get(cell) === snap.takenAtMs) continue;
       this.shipped.set(cell, snap.takenAtMs);
-      let bytes: Uint8Array | null = null;
-      try {
-        bytes = cborEncode(snap.value);
-      } catch (err) {
-        this.rt.log.warn({ task: cell.id, err }, 'snapshot cannot be encoded; a re-placement will run init');
-      }
-      out.push({ ...dirEntry(this.rt.name, cell), bytes, affinity: this.rt.affinities.get(cell) ?? null });
+      const bytes = this.encode(cell, snap.value, 'snapshot');
+      // The input went with the first directory report.
+      out.push({ ...dirEntry(this.rt.name, cell), bytes, input: null, affinity: this.rt.affinities.get(cell) ?? null });
     }
     return out;
+  }
+
+  /** The first report of a new task: its row plus what the RMS needs to re-place it from scratch. */
+  spawnEntry(cell: TaskCell): DirEntry {
+    return {
+      ...dirEntry(this.rt.name, cell),
+      spawn: { input: cell.input === undefined ? null : this.encode(cell, cell.input, 'input'), affinity: this.rt.affinities.get(cell) ?? null },
+    };
+  }
+
+  private encode(cell: TaskCell, value: unknown, what: string): Uint8Array | null {
+    try {
+      return cborEncode(value);
+    } catch (err) {
+      this.rt.log.warn({ task: cell.id, err }, `task ${what} cannot be encoded for shipping to the RMS`);
+      return null;
+    }
   }
 
   spawnRequested(from: string, req: Record<string, unknown>): void {
@@ -106,8 +119,14 @@ export class RuntimeClusterHost implements ClusterHost {
           this.rt.log.error({ err, task: t.id }, 'snapshot of a dead node does not decode; running init');
         }
       }
+      let input: unknown;
       try {
-        this.rt.restoreTask(def as TaskDefinition, t, fromSnapshot ? { value, takenAtMs: this.rt.clock.now() } : undefined);
+        if (t.input) input = cborDecode(t.input);
+      } catch (err) {
+        this.rt.log.error({ err, task: t.id }, 'input of a task of a dead node does not decode');
+      }
+      try {
+        this.rt.restoreTask(def as TaskDefinition, t, fromSnapshot ? { value, takenAtMs: this.rt.clock.now() } : undefined, input);
       } catch (err) {
         this.rt.log.error({ err, task: t.id, code: isGodwitError(err) ? err.code : undefined }, 'restore failed');
       }

@@ -53,12 +53,16 @@ export interface DirEntry {
   resource: string;
   epoch: number;
   parent: string | null;
+  /** Sent with the first report of a task, so the RMS can re-place it before its first snapshot arrives. */
+  spawn?: { input: Uint8Array | null; affinity: Affinity | null };
 }
 
 /** A task's last snapshot, kept by the RMS so it survives its node. */
-export interface ShippedSnapshot extends DirEntry {
+export interface ShippedSnapshot extends Omit<DirEntry, 'spawn'> {
   /** cbor bytes of the task's snapshot value; null when the state could not be snapshotted. */
   bytes: Uint8Array | null;
+  /** cbor bytes of the task's spawn input, for `init` when there is no snapshot. */
+  input: Uint8Array | null;
   affinity: Affinity | null;
 }
 

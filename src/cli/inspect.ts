@@ -1,0 +1,207 @@
+/**
+ * `godwit inspect [tree|resources|tasks|migrations|events|dead-letters]`: connects to a node's
+ * debug socket, runs one op and prints it (tables, an indented tree, event lines) or, with
+ * `--json`, exactly one JSON object.
+ */
+import { AuthError, NodeDownError } from '../errors.js';
+import { connectDebugSocket, type DebugClient } from '../runtime/debug-client.js';
+import type { WireEvent } from '../runtime/debug-protocol.js';
+import type { DebugDeadLetters, DebugResource, DebugTask, TreeNode, TreeTask } from '../runtime/debug-source.js';
+import { type Output, table } from './output.js';
+
+export const InspectViews = ['tree', 'resources', 'tasks', 'migrations', 'events', 'dead-letters'] as const;
+export type InspectView = (typeof InspectViews)[number];
+
+export interface InspectOptions {
+  /** Default: env GODWIT_DEBUG_URL. */
+  url?: string | undefined;
+  /** Default: env GODWIT_DEBUG_TOKEN. */
+  token?: string | undefined;
+  /** `events`: stop after this many; `dead-letters`: how many to show (default 100). */
+  count?: string | undefined;
+  /** `events`: stop after this long. */
+  seconds?: string | undefined;
+  includeState?: boolean | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function runInspect(view: string | undefined, options: InspectOptions, out: Output): Promise<number> {
+  const env = options.env ?? process.env;
+  const name = view ?? 'tree';
+  if (!(InspectViews as readonly string[]).includes(name)) {
+    out.error(`unknown inspect view ${name} (known: ${InspectViews.join(', ')})`);
+    return 2;
+  }
+  const url = options.url ?? env['GODWIT_DEBUG_URL'];
+  const token = options.token ?? env['GODWIT_DEBUG_TOKEN'];
+  if (!url) return usageError(out, 'no debug socket URL: pass --url ws://HOST:PORT or set GODWIT_DEBUG_URL');
+  if (!token) return usageError(out, 'no debug token: pass --token or set GODWIT_DEBUG_TOKEN');
+  const count = positive(options.count, '--count', true);
+  const seconds = positive(options.seconds, '--seconds', false);
+  if (typeof count === 'string') return usageError(out, count);
+  if (typeof seconds === 'string') return usageError(out, seconds);
+
+  let client: DebugClient | undefined;
+  try {
+    client = await connectDebugSocket(url, { token });
+    const c = client;
+    switch (name as InspectView) {
+      case 'tree': {
+        const r = await c.request<{ nodes: TreeNode[]; state: string; reason?: string }>('tree', options.includeState ? { includeState: true } : undefined);
+        if (out.json) out.result(r);
+        else printTree(r, out);
+        break;
+      }
+      case 'tasks': {
+        const r = await c.request<{ node: string; tasks: DebugTask[] }>('tasks');
+        if (out.json) out.result(r);
+        else out.line(r.tasks.length === 0 ? 'no tasks' : tasksTable(r.tasks));
+        break;
+      }
+      case 'resources': {
+        const r = await c.request<{ node: string; resources: DebugResource[] }>('resources');
+        if (out.json) out.result(r);
+        else out.line(r.resources.length === 0 ? 'no resources' : resourcesTable(r.resources));
+        break;
+      }
+      case 'migrations': {
+        const r = await c.request<{ supported: boolean; reason?: string; migrations: Array<Record<string, unknown>> }>('migrations');
+        if (out.json) out.result(r);
+        else if (!r.supported) out.line(`migrations: not supported on this node (${r.reason ?? 'no reason given'})`);
+        else if (r.migrations.length === 0) out.line('no migrations');
+        else out.line(table(['ID', 'TASK', 'FROM', 'TO', 'PHASE'], r.migrations.map((m) => [str(m['id']), str(m['task']), str(m['from']), str(m['to']), str(m['phase'])])));
+        break;
+      }
+      case 'dead-letters': {
+        const r = await c.request<DebugDeadLetters>('dead-letters', { limit: count ?? 100 });
+        if (out.json) out.result(r);
+        else {
+          if (r.recent.length > 0) out.line(table(['TIME MS', 'TASK', 'REASON', 'MESSAGE TYPE'], r.recent.map((d) => [d.timeMs, d.taskId, d.reason, d.messageType])));
+          out.line(`${r.total} dead letter${r.total === 1 ? '' : 's'} in total, ${r.recent.length} shown`);
+        }
+        break;
+      }
+      case 'events': {
+        const events = await streamEvents(c, count, seconds, out);
+        if (out.json) out.result({ events });
+        break;
+      }
+    }
+    return 0;
+  } catch (err) {
+    out.error(describe(err, url));
+    return 1;
+  } finally {
+    await client?.close();
+  }
+}
+
+function usageError(out: Output, text: string): number {
+  out.error(text);
+  return 2;
+}
+
+function positive(value: string | undefined, flag: string, integer: boolean): number | undefined | string {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0) || (integer && !Number.isInteger(n))) return `${flag} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`;
+  return n;
+}
+
+/** One line: AuthError reads "authentication with URL failed: invalid token", NodeDownError "node URL is unreachable: ...". */
+function describe(err: unknown, url: string): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const known = err instanceof AuthError || err instanceof NodeDownError || text.includes(url);
+  return (known ? text : `debug socket ${url}: ${text}`).replace(/\s*\n\s*/g, ' ');
+}
+
+const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** Subscribes and collects events until `count` arrived, `seconds` passed, or SIGINT. */
+function streamEvents(c: DebugClient, count: number | undefined, seconds: number | undefined, out: Output): Promise<WireEvent[]> {
+  const events: WireEvent[] = [];
+  return new Promise<WireEvent[]>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      process.off('SIGINT', onSigint);
+      if (err === undefined) resolve(events);
+      else reject(err);
+    };
+    const onSigint = () => finish();
+    process.once('SIGINT', onSigint);
+    c.onEvent((event, dropped) => {
+      if (count !== undefined && events.length >= count) return;
+      if (dropped > 0) out.line(`(${dropped} events dropped by the server: this client was too slow)`);
+      events.push(event);
+      out.line(eventLine(event));
+      if (count !== undefined && events.length >= count) finish();
+    });
+    c.closed.then(() => finish(), finish);
+    if (seconds !== undefined) timer = setTimeout(() => finish(), seconds * 1000);
+    c.request('subscribe').catch(finish);
+  });
+}
+
+function eventLine(e: WireEvent): string {
+  const rest = Object.entries(e)
+    .filter(([k]) => k !== 'type' && k !== 'timeMs' && k !== 'node')
+    .map(([k, v]) => `${k}=${str(v)}`);
+  return [typeof e.timeMs === 'number' ? e.timeMs.toFixed(1) : String(e.timeMs), e.node, e.type, ...rest].join('  ');
+}
+
+function tasksTable(tasks: readonly DebugTask[]): string {
+  return table(
+    ['TASK', 'DEFINITION', 'NODE', 'RESOURCE', 'KIND', 'STATUS', 'EPOCH', 'MAILBOX', 'RESTARTS', 'PROCESSED'],
+    tasks.map((t) => [t.id, t.task, t.node, t.resource, t.kind, t.status, t.epoch, t.mailboxDepth, t.restarts, t.processed]),
+  );
+}
+
+function resourcesTable(resources: readonly DebugResource[]): string {
+  return table(
+    ['RESOURCE', 'NODE', 'KIND', 'STATUS', 'TASKS', 'UNITS USED', 'MEMORY USED', 'UTILIZATION', 'ENERGY J'],
+    resources.map((r) => [
+      r.id,
+      r.node,
+      r.kind,
+      r.status,
+      r.tasks,
+      `${r.used.computeUnits}/${r.capacity.computeUnits}`,
+      `${mib(r.used.memoryBytes)}/${mib(r.capacity.memoryBytes)} MiB`,
+      `${(r.utilization * 100).toFixed(1)}%`,
+      r.energyJ.toFixed(1),
+    ]),
+  );
+}
+
+const mib = (bytes: number): string => String(Math.round(bytes / 1024 / 1024));
+
+function printTree(r: { nodes: TreeNode[]; state: string; reason?: string }, out: Output): void {
+  if (r.state === 'unsupported') out.line(`(task state not shown: ${r.reason ?? 'not supported'})`);
+  for (const n of r.nodes) {
+    out.line(`node ${n.node}`);
+    n.resources.forEach((res, i) => {
+      const last = i === n.resources.length - 1;
+      out.line(`${last ? '└── ' : '├── '}${res.id}  ${res.kind}  ${res.status}`);
+      const prefix = last ? '    ' : '│   ';
+      if (res.tasks.length === 0) out.line(`${prefix}(no tasks)`);
+      res.tasks.forEach((t, j) => printTask(t, prefix, j === res.tasks.length - 1, res.id, out));
+    });
+  }
+}
+
+function printTask(t: TreeTask, prefix: string, last: boolean, hostResource: string, out: Output): void {
+  out.line(
+    `${prefix}${last ? '└── ' : '├── '}${t.id}  ${t.task}  ${t.status}  epoch ${t.epoch}  mailbox ${t.mailboxDepth}  ` +
+      `restarts ${t.restarts}  processed ${t.processed}${t.resource !== hostResource ? `  on ${t.resource}` : ''}`,
+  );
+  const inner = prefix + (last ? '    ' : '│   ');
+  if (t.state !== undefined) {
+    const s = JSON.stringify(t.state) ?? 'undefined';
+    out.line(`${inner}state ${s.length > 200 ? `${s.slice(0, 200)}…` : s}`);
+  }
+  t.children.forEach((c, k) => printTask(c, inner, k === t.children.length - 1, t.resource, out));
+}
