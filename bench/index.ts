@@ -3,4 +3,5 @@ import type { Bench } from './report.js';
 
 export const benches: Record<string, () => Promise<Bench>> = {
   messaging: async () => (await import('./messaging.bench.js')).bench,
+  transport: async () => (await import('./transport.bench.js')).bench,
 };

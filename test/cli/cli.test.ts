@@ -52,6 +52,23 @@ describe('godwit CLI', () => {
       assert.equal(r?.['ratio'], Math.round(((r?.['value'] as number) / (r?.['baselineValue'] as number)) * 1000) / 1000);
     });
 
+    it('runs the transport benchmark across two processes and reports throughput and ask latency', async () => {
+      const { code, stdout, stderr } = await runNode([cli, 'bench', 'transport', '--quick', '--json'], 60_000);
+      assert.equal(code, 0, stderr);
+      const report = JSON.parse(stdout) as { bench: string; results: Array<Record<string, number | string>> };
+      assert.equal(report.bench, 'transport');
+      assert.deepEqual(
+        report.results.map((r) => [r['metric'], r['unit']]),
+        [
+          ['throughput', 'msgs/s'],
+          ['latency', 'ms'],
+          ['latency', 'ms'],
+        ],
+      );
+      assert.ok(report.results.every((r) => (r['value'] as number) > 0));
+      assert.equal(report.results[1]?.['better'], 'lower');
+    });
+
     it('names the known benchmarks when given an unknown one', async () => {
       const { code, stderr } = await runNode([cli, 'bench', 'nope']);
       assert.equal(code, 2);
