@@ -35,7 +35,8 @@ import { Env } from './transport/frames.js';
 import { Control } from './cluster/types.js';
 import type { Snapshot } from '../actors/task-cell.js';
 import { type DebugServer, startDebugServer } from './debug-socket.js';
-import { createLocalDebugSource } from './debug-source.js';
+import { createLocalDebugSource, type LocalDebugSource } from './debug-source.js';
+import { createClusterDebugSource } from './debug-cluster-source.js';
 import type { DeviceKind } from '../devices/device.js';
 
 export interface SpawnOptions<Input = unknown> {
@@ -145,6 +146,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     for (const def of options.tasks) this.register(def);
     this.clusterHost = options.cluster ? new RuntimeClusterHost(this) : undefined;
     this.cluster = this.clusterHost ? new ClusterNode(this.clusterHost, options.cluster!, this.clock, this.log) : undefined;
+    this.debugSource = options.debug || options.cluster ? createLocalDebugSource(this) : undefined;
     this.ready = this.start();
     // A failed start is reported through `ready`; this keeps it from being an unhandled rejection too.
     this.ready.catch(() => {});
@@ -152,10 +154,16 @@ export class RuntimeImpl implements Runtime, CellHost {
 
   private debugServer: DebugServer | undefined;
 
+  /** Recent dead letters and task rows for debug views (this node's own, or the RMS's cluster view). */
+  readonly debugSource: LocalDebugSource | undefined;
+
   private async start(): Promise<void> {
     await this.cluster?.start();
     const debug = this.options.debug;
-    if (debug) this.debugServer = await startDebugServer(createLocalDebugSource(this), { ...debug, logger: this.log });
+    if (debug && this.debugSource) {
+      const source = this.cluster?.rms ? createClusterDebugSource(this.debugSource, this.cluster, this.log) : this.debugSource;
+      this.debugServer = await startDebugServer(source, { ...debug, logger: this.log });
+    }
   }
 
   get url(): string | undefined {

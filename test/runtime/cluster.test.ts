@@ -13,6 +13,7 @@ import {
   type Runtime,
 } from '../../src/index.js';
 import { connect } from '../../src/runtime/ws-adapter.js';
+import { connectDebugSocket } from '../../src/index.js';
 import { clientProof, nonce } from '../../src/runtime/transport/auth.js';
 import { Env, decodeFrame, encodeEnvelope, frameOf } from '../../src/runtime/transport/frames.js';
 import { counter, holder } from '../fixtures/cluster-tasks.js';
@@ -21,6 +22,7 @@ import { nextEvent } from '../helpers.js';
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const tasksModule = fileURLToPath(new URL('../fixtures/cluster-tasks.js', import.meta.url));
 const SECRET = 'cluster-test-secret';
+const DEBUG_TOKEN = 'cluster-debug-token';
 const FAILURE_TIMEOUT_MS = 1000;
 /** How long after failureTimeoutMs a re-placed task may take to answer again (stated bound). */
 const REPLACE_BOUND_MS = 3000;
@@ -29,6 +31,7 @@ interface NodeProcess {
   child: ChildProcess;
   url: string;
   node: string;
+  debugUrl: string | null;
 }
 
 async function startNode(args: string[]): Promise<NodeProcess> {
@@ -44,8 +47,8 @@ async function startNode(args: string[]): Promise<NodeProcess> {
       text += line;
       if (line === '}') break;
     }
-    const info = JSON.parse(text) as { url: string; node: string };
-    return { child, url: info.url, node: info.node };
+    const info = JSON.parse(text) as { url: string; node: string; debugUrl: string | null };
+    return { child, url: info.url, node: info.node, debugUrl: info.debugUrl };
   } finally {
     clearTimeout(timer);
     lines.close();
@@ -84,7 +87,7 @@ describe('cluster (real processes on 127.0.0.1)', function () {
   let t: Runtime | undefined;
 
   before(async () => {
-    rms = await startNode(['server', '--port', '0', '--name', 'rms', '--devices', 'cpu']);
+    rms = await startNode(['server', '--port', '0', '--name', 'rms', '--devices', 'cpu', '--debug-port', '0', '--debug-token', DEBUG_TOKEN]);
     [a, b] = await Promise.all([
       startNode(['agent', '--join', rms.url, '--name', 'a', '--devices', 'gpu']),
       startNode(['agent', '--join', rms.url, '--name', 'b', '--devices', 'fpga']),
@@ -115,6 +118,23 @@ describe('cluster (real processes on 127.0.0.1)', function () {
     await assert.rejects(t!.ask(new TaskRef('nowhere', 'counter'), { type: 'get' }), (err: unknown) => err instanceof UnknownTaskError && err.taskId === 'nowhere');
     const ref = t!.spawn(counter, { id: 'crashy', affinity: { require: { kinds: ['fpga'] } } });
     await assert.rejects(t!.ask(ref, { type: 'crash' }), (err: unknown) => isGodwitError(err) && err.code === 'GODWIT_ERR_TASK_CRASHED');
+  });
+
+  it('shows the whole cluster on the RMS\'s debug socket', async () => {
+    const ref = t!.spawn(counter, { id: 'visible', affinity: { require: { kinds: ['gpu'] } } });
+    await t!.ask(ref, { type: 'get' });
+    const client = await connectDebugSocket(rms!.debugUrl!, { token: DEBUG_TOKEN });
+    try {
+      const { tasks } = (await client.request('tasks')) as { tasks: Array<{ id: string; node: string; resource: string }> };
+      assert.deepEqual(
+        tasks.filter((x) => x.id === 'visible').map((x) => [x.node, x.resource]),
+        [['a', 'a/gpu-0']],
+      );
+      const { resources } = (await client.request('resources')) as { resources: Array<{ id: string; node: string }> };
+      assert.deepEqual(resources.map((r) => `${r.node}:${r.id}`).sort(), ['a:a/gpu-0', 'b:b/fpga-0', 'rms:rms/cpu-0']);
+    } finally {
+      await client.close();
+    }
   });
 
   it('refuses a node with the wrong secret', async () => {
@@ -165,8 +185,9 @@ describe('cluster (real processes on 127.0.0.1)', function () {
     const pending = t!.ask(held, 'hold', { timeoutMs: 30_000 });
     const killedAt = performance.now();
     const down = nextEvent(t!, 'node.down', (e) => e.node === 'b');
+    const failed = assert.rejects(pending, (err: unknown) => err instanceof NodeDownError && err.node === 'b');
     await stopNode(b, 'SIGKILL');
-    await assert.rejects(pending, (err: unknown) => err instanceof NodeDownError && err.node === 'b');
+    await failed;
     const failedAfterMs = performance.now() - killedAt;
     assert.ok(failedAfterMs < FAILURE_TIMEOUT_MS, `the pending ask failed after ${failedAfterMs} ms, not at once`);
     await down;
@@ -176,5 +197,25 @@ describe('cluster (real processes on 127.0.0.1)', function () {
     assert.ok(value === 100 || value === 105, `restored state ${String(value)}`);
     assert.ok(answeredAfterMs < FAILURE_TIMEOUT_MS + REPLACE_BOUND_MS, `answered ${answeredAfterMs} ms after the kill`);
     assert.ok(!t!.nodes().some((n) => n.node === 'b'));
+  });
+
+  it('keeps serving while the RMS is down, and rebuilds the directory from the nodes when it returns', async () => {
+    const ref = t!.spawn(counter, { id: 'through-rms-restart', input: 7, affinity: { require: { kinds: ['gpu'] } } });
+    assert.equal(await t!.ask(ref, { type: 'get' }), 7);
+    const port = new URL(rms!.url).port;
+    await stopNode(rms, 'SIGKILL');
+    t!.send(ref, { type: 'inc' });
+    assert.equal(await t!.ask(ref, { type: 'get' }), 8, 'the RMS is not on the data path');
+    const rejoined = nextEvent(t!, 'node.joined', (e) => e.node === 'rms');
+    rms = await startNode(['server', '--port', port, '--name', 'rms', '--devices', 'cpu']);
+    await rejoined;
+    // A node that never saw the task finds it through the rebuilt directory.
+    const u = createRuntime({ name: 'u', join: rms.url, auth: { secret: SECRET }, devices: [], logger: { level: 'silent' } });
+    try {
+      await u.ready;
+      assert.equal(await askUntilAnswered(u, new TaskRef('through-rms-restart', 'counter'), { type: 'get' }, 5000), 8);
+    } finally {
+      await u.shutdown();
+    }
   });
 });

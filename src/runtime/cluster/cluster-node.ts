@@ -77,6 +77,7 @@ export class ClusterNode {
   private readonly locating = new Map<string, Array<{ msg: unknown; reply: Reply | undefined }>>();
   private readonly pendingAsks = new Map<number, PendingAsk>();
   private askSeq = 0;
+  private readonly requests = new Map<number, { node: string; resolve(v: unknown): void; reject(e: unknown): void; timer: TimerHandle }>();
   private timers: TimerHandle[] = [];
   private stopped = false;
   private readonly handshake: HandshakeOptions;
@@ -135,6 +136,11 @@ export class ClusterNode {
     for (const link of [...this.links.values()]) link.close(CloseCode.goingAway, 'node shutting down');
     for (const [, p] of this.pendingAsks) p.reply.reject(new NodeDownError(this.id, p.taskId, 'this node is shutting down'));
     this.pendingAsks.clear();
+    for (const [, r] of this.requests) {
+      r.timer.cancel();
+      r.reject(new NodeDownError(this.id, undefined, 'this node is shutting down'));
+    }
+    this.requests.clear();
     await this.server?.close();
   }
 
@@ -147,6 +153,7 @@ export class ClusterNode {
     this.rmsNode = link.peer;
     this.linkUp(link);
     link.send([Env.control, Control.join, { member: this.selfInfo(), tasks: this.host.localDirectory() }]);
+    this.host.nodeEvent('node.joined', link.peer);
   }
 
   private rejoinLater(url: string, delayMs: number): void {
@@ -209,8 +216,43 @@ export class ClusterNode {
     }
   }
 
+  /** Asks another node a question its host answers (see ClusterHost.answer). */
+  request(node: string, kind: string, payload: unknown, timeoutMs = 5000): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const id = ++this.askSeq;
+      const timer = this.clock.setTimer(() => {
+        this.requests.delete(id);
+        reject(new NodeDownError(node, undefined, `no answer to ${kind} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.requests.set(id, { node, resolve, reject, timer });
+      try {
+        this.sendTo(node, [Env.control, Control.request, { id, kind, payload }]);
+      } catch (err) {
+        timer.cancel();
+        this.requests.delete(id);
+        reject(err);
+      }
+    });
+  }
+
+  private async answerRequest(link: Link, p: Record<string, unknown>): Promise<void> {
+    const id = p['id'];
+    try {
+      const value = await this.host.answer(String(p['kind']), p['payload']);
+      link.send([Env.control, Control.response, { id, ok: true, value }]);
+    } catch (err) {
+      if (link.isOpen) link.send([Env.control, Control.response, { id, ok: false, error: errorToWire(err) }]);
+    }
+  }
+
   /** Fails every ask waiting on `node` at once. */
   failAsksTo(node: string, reason: string): void {
+    for (const [id, r] of this.requests) {
+      if (r.node !== node) continue;
+      this.requests.delete(id);
+      r.timer.cancel();
+      r.reject(new NodeDownError(node, undefined, reason));
+    }
     for (const [id, p] of this.pendingAsks) {
       if (p.node !== node) continue;
       this.pendingAsks.delete(id);
@@ -422,6 +464,18 @@ export class ClusterNode {
       case Control.restore:
         this.host.restoreRequested(p['tasks'] as never);
         return;
+      case Control.request:
+        void this.answerRequest(link, p);
+        return;
+      case Control.response: {
+        const r = this.requests.get(Number(p['id']));
+        if (!r) return;
+        this.requests.delete(Number(p['id']));
+        r.timer.cancel();
+        if (p['ok']) r.resolve(p['value']);
+        else r.reject(errorFromWire(p['error']));
+        return;
+      }
       default:
         if (this.rms) this.rms.onControl(link, kind, p);
         else this.log.warn({ peer: link.peer, kind }, 'unknown control message');

@@ -19,6 +19,8 @@ export interface ClusterHost {
   spawnRequested(from: string, request: Record<string, unknown>): void;
   /** The RMS re-places tasks of a dead node here: parents first, then their children. */
   restoreRequested(tasks: ShippedSnapshot[]): void;
+  /** Answers a question another node asked (`ClusterNode.request`). */
+  answer(kind: string, payload: unknown): unknown;
   /** Emits a cluster event. */
   nodeEvent(type: 'node.joined' | 'node.down', node: string): void;
 }

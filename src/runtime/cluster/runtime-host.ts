@@ -12,6 +12,7 @@ import type { RuntimeImpl } from '../runtime.js';
 import { Env } from '../transport/frames.js';
 import { errorToWire } from '../transport/wire-errors.js';
 import type { ClusterHost } from './host.js';
+import { answerDebugRequest } from '../debug-cluster-source.js';
 import { Control, type DirEntry, type ShippedSnapshot, type TaskTypeInfo } from './types.js';
 
 export class RuntimeClusterHost implements ClusterHost {
@@ -131,6 +132,11 @@ export class RuntimeClusterHost implements ClusterHost {
         this.rt.log.error({ err, task: t.id, code: isGodwitError(err) ? err.code : undefined }, 'restore failed');
       }
     }
+  }
+
+  answer(kind: string, payload: unknown): unknown {
+    if (!this.rt.debugSource) throw new Error('this node keeps no debug source');
+    return answerDebugRequest(this.rt.debugSource, kind, payload);
   }
 
   nodeEvent(type: 'node.joined' | 'node.down', node: string): void {

@@ -78,4 +78,8 @@ export const Control = {
   spawnFailed: 'spawn-failed',
   snapshots: 'snapshots',
   restore: 'restore',
+  /** [CONTROL, 'req', { id, kind, payload }]: a question to another node (debug views). */
+  request: 'req',
+  /** [CONTROL, 'res', { id, ok, value | error }] */
+  response: 'res',
 } as const;
