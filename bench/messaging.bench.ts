@@ -6,7 +6,7 @@
  */
 import { createRuntime, defineTask, hostCpu } from '../src/index.js';
 import { rawNact } from '../src/runtime/nact-adapter.js';
-import { type Bench, benchResult, median } from './report.js';
+import { type Bench, benchResult, median, sendInBursts } from './report.js';
 
 const BURST = 1000;
 const yieldLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -32,10 +32,7 @@ async function godwitRound(count: number): Promise<number> {
   const rt = createRuntime({ devices: [hostCpu()], logger: { level: 'silent' } });
   const ref = rt.spawn(counter);
   const t0 = performance.now();
-  for (let sent = 0; sent < count; ) {
-    for (let i = 0; i < BURST && sent < count; i++, sent++) rt.send(ref, INC);
-    await yieldLoop();
-  }
+  await sendInBursts(count, BURST, () => rt.send(ref, INC));
   const n = await rt.ask<number>(ref, { type: 'get' }, { timeoutMs: 60_000 });
   const seconds = (performance.now() - t0) / 1000;
   await rt.shutdown();
@@ -57,10 +54,7 @@ async function nactRound(count: number): Promise<number> {
     0,
   );
   const t0 = performance.now();
-  for (let sent = 0; sent < count; ) {
-    for (let i = 0; i < BURST && sent < count; i++, sent++) rawNact.dispatch(actor, INC);
-    await yieldLoop();
-  }
+  await sendInBursts(count, BURST, () => rawNact.dispatch(actor, INC));
   const n = await rawNact.query(actor, (sender) => ({ type: 'get', sender }), 60_000);
   const seconds = (performance.now() - t0) / 1000;
   rawNact.stop(system);

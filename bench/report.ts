@@ -74,3 +74,11 @@ function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   return Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : String(x);
 }
+
+/** Calls `send` `count` times in bursts of `burst`, yielding to the event loop between bursts. */
+export async function sendInBursts(count: number, burst: number, send: () => void): Promise<void> {
+  for (let sent = 0; sent < count; ) {
+    for (let i = 0; i < burst && sent < count; i++, sent++) send();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime, type TaskRef } from '../src/index.js';
 import { cborEncode } from '../src/codecs/cbor.js';
 import { connect } from '../src/runtime/ws-adapter.js';
-import { type Bench, type BenchResult, benchResult, median } from './report.js';
+import { type Bench, type BenchResult, benchResult, median, sendInBursts } from './report.js';
 import { sink } from './fixtures/sink-tasks.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -18,7 +18,6 @@ const sinkTasks = fileURLToPath(new URL('./fixtures/sink-tasks.js', import.meta.
 const rawSink = fileURLToPath(new URL('./fixtures/raw-ws-sink.js', import.meta.url));
 const SECRET = 'transport-bench-secret';
 const BURST = 5000;
-const yieldLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function startChild(args: string[]): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -49,10 +48,7 @@ async function godwitOneWay(rt: Runtime, ref: TaskRef, count: number): Promise<n
   const before = await rt.ask<number>(ref, { t: 'count' }, { timeoutMs: 60_000 });
   const msg = { t: 'm', n: 1 };
   const t0 = performance.now();
-  for (let sent = 0; sent < count; ) {
-    for (let i = 0; i < BURST && sent < count; i++, sent++) rt.send(ref, msg);
-    await yieldLoop();
-  }
+  await sendInBursts(count, BURST, () => rt.send(ref, msg));
   const after = await rt.ask<number>(ref, { t: 'count' }, { timeoutMs: 60_000 });
   const seconds = (performance.now() - t0) / 1000;
   if (after - before !== count) throw new Error(`sink counted ${after - before} of ${count}`);
@@ -74,10 +70,7 @@ async function rawOneWay(url: string, count: number): Promise<number> {
   };
   const before = await askCount();
   const t0 = performance.now();
-  for (let sent = 0; sent < count; ) {
-    for (let i = 0; i < BURST && sent < count; i++, sent++) socket.send(cborEncode([0, 'sink', { t: 'm', n: 1 }]));
-    await yieldLoop();
-  }
+  await sendInBursts(count, BURST, () => socket.send(cborEncode([0, 'sink', { t: 'm', n: 1 }])));
   const after = await askCount();
   const seconds = (performance.now() - t0) / 1000;
   socket.close(1000, 'done');
