@@ -1,7 +1,7 @@
 /** The events the runtime emits through `runtime.observe(...)`. Every event has `type` and `timeMs` (clock time). */
 
 export type StopReason = 'requested' | 'failed' | 'directive' | 'parent-stopped' | 'resource-failed' | 'shutdown';
-export type DeadLetterReason = 'unknown-task' | 'mailbox-full' | 'stopped' | 'crashed';
+export type DeadLetterReason = 'unknown-task' | 'mailbox-full' | 'stopped' | 'node-down';
 export type Directive = 'restart' | 'resume' | 'stop' | 'escalate' | 'replace';
 
 interface Base {

@@ -13,7 +13,7 @@ import type { Reply } from '../../actors/reply.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { listen, type SocketServer } from '../ws-adapter.js';
-import { Env, type Envelope, encodeEnvelope } from '../transport/frames.js';
+import { Env, type Envelope, decodeFrame, encodeEnvelope, frameOf } from '../transport/frames.js';
 import { acceptLink, dialLink, type HandshakeOptions } from '../transport/handshake.js';
 import { CloseCode, type Link, type LinkLimits } from '../transport/link.js';
 import { errorFromWire, errorToWire } from '../transport/wire-errors.js';
@@ -184,7 +184,10 @@ export class ClusterNode {
 
   private readonly linkEvents = {
     envelope: (link: Link, env: Envelope) => this.onEnvelope(link, env),
-    closed: (link: Link, code: number) => this.linkDown(link, code),
+    closed: (link: Link, code: number, _err: unknown, unsent: Uint8Array[]) => {
+      this.linkDown(link, code);
+      this.undelivered(unsent);
+    },
   };
 
   private linkUp(link: Link): void {
@@ -264,9 +267,20 @@ export class ClusterNode {
   nodeDown(node: string): void {
     if (this.members.delete(node)) this.host.nodeEvent('node.down', node);
     this.links.get(node)?.close(CloseCode.nodeDead, 'declared dead');
+    const queued = this.waitingForLink.get(node);
     this.waitingForLink.delete(node);
     this.failAsksTo(node, 'declared dead');
+    this.undelivered(queued ?? []);
     for (const [task, loc] of this.cache.entries()) if (loc.node === node) this.cache.delete(task);
+  }
+
+  /** Envelopes that never left this node: plain sends go to dead letters (asks already failed). */
+  private undelivered(encoded: readonly Uint8Array[]): void {
+    for (const bytes of encoded) {
+      const frame = decodeFrame(frameOf([bytes], bytes.length));
+      const env = frame.ok ? frame.envelopes[0] : undefined;
+      if (env && env[0] === Env.send) this.host.deadLetter(env[1], env[2], 'node-down');
+    }
   }
 
   private ensureLink(node: string): void {
@@ -284,8 +298,8 @@ export class ClusterNode {
         this.log.warn({ err, peer: node }, 'dialing a peer failed');
         const queued = this.waitingForLink.get(node);
         this.waitingForLink.delete(node);
-        if (queued) this.log.warn({ peer: node, count: queued.length }, 'messages for an unreachable node dropped');
         this.failAsksTo(node, 'unreachable');
+        this.undelivered(queued ?? []);
       },
     );
   }

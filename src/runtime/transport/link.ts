@@ -36,8 +36,11 @@ export const defaultLinkLimits: LinkLimits = { maxFrameBytes: 16 * 2 ** 20, maxP
 
 export interface LinkEvents {
   envelope(link: Link, env: Envelope): void;
-  /** The link closed; `err` says why when it was not a clean close. */
-  closed(link: Link, code: number, err: TransportError | undefined): void;
+  /**
+   * The link closed; `err` says why when it was not a clean close. `unsent` holds the encoded
+   * envelopes that were queued but never written, so their senders can be told.
+   */
+  closed(link: Link, code: number, err: TransportError | undefined, unsent: Uint8Array[]): void;
 }
 
 export class Link {
@@ -161,24 +164,29 @@ export class Link {
   close(code: number, reason: string, err?: TransportError): void {
     if (this.closedCode !== undefined) return;
     this.closedCode = code;
-    this.outbox = [];
-    this.outboxBytes = 0;
+    const unsent = this.takeOutbox();
     try {
       this.socket.close(code, reason.slice(0, 120));
     } catch {
       this.socket.terminate();
     }
-    this.events.closed(this, code, err);
+    this.events.closed(this, code, err, unsent);
+  }
+
+  private takeOutbox(): Uint8Array[] {
+    const unsent = this.outbox;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    return unsent;
   }
 
   private onSocketClose(code: number, reason: string): void {
     if (this.closedCode !== undefined) return;
     this.closedCode = code;
-    this.outbox = [];
-    this.outboxBytes = 0;
+    const unsent = this.takeOutbox();
     const clean = code === CloseCode.normal || code === CloseCode.goingAway;
     const err = clean ? undefined : new TransportError(this.peer, reason || (code === CloseCode.tooBig ? 'frame larger than maxFrameBytes' : 'connection lost'), code);
     if (err) this.log.warn({ err, peer: this.peer }, 'link closed');
-    this.events.closed(this, code, err);
+    this.events.closed(this, code, err, unsent);
   }
 }
