@@ -13,6 +13,9 @@ import type { TaskRef } from './ref.js';
 import type { Reply } from './reply.js';
 import type { ResourceActor } from './resource.js';
 import { RestartTracker, type ResolvedSupervision } from './supervision.js';
+import type { CodecRegistry } from '../codecs/registry.js';
+import { restoreState, roundTripState, snapshotState } from '../codecs/snapshot.js';
+import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import type { AskOptions, SpawnChildOptions, TaskContext, TaskDefinition } from './task.js';
 
 export type CellStatus = 'starting' | 'running' | 'backoff' | 'stopped';
@@ -22,6 +25,9 @@ export interface CellHost {
   readonly clock: Clock;
   readonly throughput: number;
   readonly snapshotIntervalMs: number;
+  /** Codecs for snapshots; `simulateSerialization` also pushes every state and reply through them. */
+  readonly codecs: CodecRegistry;
+  readonly simulateSerialization: boolean;
   schedule(handle: ActorHandle): void;
   send(to: TaskRef, msg: unknown, reply?: Reply): void;
   ask(to: TaskRef, msg: unknown, options?: AskOptions): Promise<unknown>;
@@ -32,12 +38,15 @@ export interface CellHost {
   snapshotFailed(cell: TaskCell, err: unknown): void;
 }
 
+/** A task's state as a versioned, checksummed snapshot envelope in its codec (see src/codecs). */
 export interface Snapshot {
-  value: unknown;
+  bytes: Uint8Array;
   takenAtMs: number;
 }
 
 type AnyTask = TaskDefinition<unknown, unknown, unknown, unknown>;
+
+const isCodecObject = (c: unknown): boolean => typeof c === 'object' && c !== null && typeof (c as { encode?: unknown }).encode === 'function';
 
 const isThenable = (x: unknown): x is PromiseLike<unknown> =>
   x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as { then?: unknown }).then === 'function';
@@ -131,12 +140,14 @@ export class TaskCell {
   /** Runs init (or restores a snapshot); false when the turn must end here. */
   private start(): boolean {
     const gen = this.generation;
+    if (!this.codecReady) return this.loadCodec(gen);
     let result: unknown;
     try {
       if (this.pendingRestore) {
         const snap = this.pendingRestore;
         this.pendingRestore = undefined;
-        result = this.def.restore ? this.def.restore(structuredClone(snap.value)) : structuredClone(snap.value);
+        // Version check (and `migrate`), checksum, codec and the task's `restore`, in one place.
+        result = restoreState(this.def, snap.bytes, { registry: this.host.codecs });
       } else {
         result = this.def.init(this.input, this.ctx);
       }
@@ -161,7 +172,30 @@ export class TaskCell {
     return false;
   }
 
+  /** A lazy codec (arrow) is loaded once before the task's first turn. */
+  private codecReady = false;
+
+  private loadCodec(gen: number): false {
+    this.busy = true;
+    this.host.codecs.resolveAsync(this.def.codec).then(
+      () => {
+        if (gen !== this.generation) return;
+        this.busy = false;
+        this.codecReady = true;
+        this.kick();
+      },
+      (err: unknown) => gen === this.generation && this.crash(err, undefined),
+    );
+    return false;
+  }
+
+  /** Checks the codec is usable now; true when the first turn can go on. */
+  prepareCodec(): void {
+    this.codecReady = this.host.codecs.isLoaded(typeof this.def.codec === 'string' ? this.def.codec : (this.def.codec?.name ?? 'cbor')) || isCodecObject(this.def.codec);
+  }
+
   private started(state: unknown): void {
+    if (this.host.simulateSerialization && !this.simulate(state)) return;
     this.state = state;
     this.initialized = true;
     this.status = 'running';
@@ -199,7 +233,22 @@ export class TaskCell {
     return false;
   }
 
+  /** With `simulateSerialization`, the state must survive its codec; a state that does not is a crash. */
+  private simulate(state: unknown): boolean {
+    try {
+      roundTripState(this.def, state, { registry: this.host.codecs });
+      return true;
+    } catch (err) {
+      this.crash(err, undefined);
+      return false;
+    }
+  }
+
   private endTurn(next: unknown, reply: Reply | undefined): void {
+    if (this.host.simulateSerialization && !this.simulate(next)) {
+      reply?.reject(new TaskCrashedError(this.id, 'state did not survive its codec'));
+      return;
+    }
     this.state = next;
     this.processed++;
     this.dirty = true;
@@ -219,12 +268,11 @@ export class TaskCell {
     this.host.crashed(this, err);
   }
 
-  /** Records the state for re-placement: the task's `snapshot` output, or a structured clone of the state. */
+  /** Records the state for re-placement: the task's `snapshot` output in its codec, in an envelope. */
   takeSnapshot(): void {
     if (!this.initialized) return;
     try {
-      const value = this.def.snapshot ? this.def.snapshot(this.state) : this.state;
-      this.snapshot = { value: structuredClone(value), takenAtMs: this.host.clock.now() };
+      this.snapshot = { bytes: snapshotState(this.def, this.state, { registry: this.host.codecs }), takenAtMs: this.host.clock.now() };
       this.dirty = false;
     } catch (err) {
       this.host.snapshotFailed(this, err);
@@ -255,7 +303,14 @@ export class TaskCell {
     const r = this.currentReply;
     if (r && !this.replyTaken) {
       this.replyTaken = true;
-      r.resolve(value);
+      if (!this.host.simulateSerialization) r.resolve(value);
+      else {
+        try {
+          r.resolve(cborDecode(cborEncode(value)));
+        } catch (err) {
+          r.reject(err);
+        }
+      }
     }
   }
 

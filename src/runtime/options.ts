@@ -10,6 +10,7 @@ import type { Logger, LoggerOptions } from './logger.js';
 import type { AnyTaskDefinition } from '../actors/task.js';
 import type { ClusterOptions } from './cluster/types.js';
 import { defaultLinkLimits } from './transport/link.js';
+import { type CodecRegistry, defaultCodecRegistry } from '../codecs/registry.js';
 import type { ResolvedClusterOptions } from './cluster/cluster-node.js';
 
 export interface RuntimeOptions extends ClusterOptions {
@@ -39,6 +40,13 @@ export interface RuntimeOptions extends ClusterOptions {
    * here (looked up by name). Tasks spawned locally need not be listed.
    */
   tasks?: AnyTaskDefinition[];
+  /** Codecs for snapshots (default: the shared registry with cbor, json and lazy arrow). */
+  codecs?: CodecRegistry;
+  /**
+   * Push every local message, reply and state through its codec (default false): state or
+   * messages that could not cross a node boundary fail now, in tests, rather than at migration.
+   */
+  simulateSerialization?: boolean;
   /**
    * Serve the debug socket (see docs/debug-socket.md): bound to 127.0.0.1 unless `host` says
    * otherwise, `port` 0 picks a free one, `token` is required, read-only unless `admin`.
@@ -57,6 +65,8 @@ export interface ResolvedOptions {
   throughput: number;
   snapshotIntervalMs: number;
   tasks: AnyTaskDefinition[];
+  codecs: CodecRegistry;
+  simulateSerialization: boolean;
   cluster: ResolvedClusterOptions | undefined;
   debug: { host?: string; port?: number; token: string; admin?: boolean } | undefined;
 }
@@ -90,6 +100,8 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     throughput: positive('throughput', o.throughput, 256, true),
     snapshotIntervalMs: positive('snapshotIntervalMs', o.snapshotIntervalMs, 1000),
     tasks: o.tasks ?? [],
+    codecs: o.codecs ?? defaultCodecRegistry,
+    simulateSerialization: o.simulateSerialization ?? false,
     debug: o.debug,
     cluster: resolveCluster(o),
   };

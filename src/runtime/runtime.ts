@@ -34,6 +34,10 @@ import type { DirEntry } from './cluster/types.js';
 import { Env } from './transport/frames.js';
 import { Control } from './cluster/types.js';
 import type { Snapshot } from '../actors/task-cell.js';
+import type { CodecRegistry } from '../codecs/registry.js';
+import { isCodec } from '../codecs/codec.js';
+import { UnknownCodecError } from '../codecs/errors.js';
+import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import { type DebugServer, startDebugServer } from './debug-socket.js';
 import { createLocalDebugSource, type LocalDebugSource } from './debug-source.js';
 import { createClusterDebugSource } from './debug-cluster-source.js';
@@ -111,6 +115,8 @@ export class RuntimeImpl implements Runtime, CellHost {
   readonly log: Logger;
   readonly throughput: number;
   readonly snapshotIntervalMs: number;
+  readonly codecs: CodecRegistry;
+  readonly simulateSerialization: boolean;
   readonly observer = new Observer();
   readonly directory = new Map<string, TaskCell>();
   readonly resourceActors = new Map<string, ResourceActor>();
@@ -134,6 +140,8 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.clock = options.clock;
     this.throughput = options.throughput;
     this.snapshotIntervalMs = options.snapshotIntervalMs;
+    this.codecs = options.codecs;
+    this.simulateSerialization = options.simulateSerialization;
     this.log = logger.child({ node: options.name });
     this.observer.onListenerError = (err) => this.log.error({ err }, 'event listener threw');
     // A silent logger does not subscribe, so events cost nothing when no one else listens.
@@ -321,6 +329,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     const ref = new TaskRef(id, def.name);
     const log = this.log.child({ task: id });
     const cell = new TaskCell(ref, def, resource, parent, input, supervision, overflow, capacity, this, log);
+    cell.prepareCodec();
     this.affinities.set(cell, affinity);
     cell.handle = this.system.spawn(parent ? parent.handle : resource.handle, `task:${parent ? id.slice(parent.id.length + 1) : id}`, () => cell.onTurn());
     if (restored) {
@@ -343,6 +352,11 @@ export class RuntimeImpl implements Runtime, CellHost {
   private checkDefinition(def: TaskDefinition): void {
     if (typeof def !== 'object' || def === null || typeof def.receive !== 'function' || typeof def.init !== 'function') {
       throw new InvalidArgumentError('task', 'must be a task definition made by defineTask');
+    }
+    const codec = def.codec;
+    if (codec !== undefined && !isCodec(codec)) {
+      const name = typeof codec === 'string' ? codec : codec.name;
+      if (!this.codecs.has(name)) throw new UnknownCodecError(name);
     }
   }
 
@@ -434,6 +448,9 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   deliver(cell: TaskCell, msg: unknown, reply: Reply | undefined): void {
+    // With simulateSerialization a local message crosses the codec as a remote one would: a
+    // message that cannot is the sender's error (CodecError), found long before a migration.
+    if (this.simulateSerialization) msg = cborDecode(cborEncode(msg));
     if (cell.mailbox.push(msg, reply)) {
       cell.kick();
       return;

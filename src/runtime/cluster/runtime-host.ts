@@ -66,9 +66,8 @@ export class RuntimeClusterHost implements ClusterHost {
       const snap = cell.snapshot;
       if (!snap || this.shipped.get(cell) === snap.takenAtMs) continue;
       this.shipped.set(cell, snap.takenAtMs);
-      const bytes = this.encode(cell, snap.value, 'snapshot');
       // The input went with the first directory report.
-      out.push({ ...dirEntry(this.rt.name, cell), bytes, input: null, affinity: this.rt.affinities.get(cell) ?? null });
+      out.push({ ...dirEntry(this.rt.name, cell), bytes: snap.bytes, input: null, affinity: this.rt.affinities.get(cell) ?? null });
     }
     return out;
   }
@@ -110,16 +109,6 @@ export class RuntimeClusterHost implements ClusterHost {
         this.rt.log.error({ err: new UnknownTaskTypeError(t.task, this.rt.name), task: t.id }, 'cannot restore a task of a dead node');
         continue;
       }
-      let value: unknown;
-      let fromSnapshot = false;
-      if (t.bytes) {
-        try {
-          value = cborDecode(t.bytes);
-          fromSnapshot = true;
-        } catch (err) {
-          this.rt.log.error({ err, task: t.id }, 'snapshot of a dead node does not decode; running init');
-        }
-      }
       let input: unknown;
       try {
         if (t.input) input = cborDecode(t.input);
@@ -127,7 +116,8 @@ export class RuntimeClusterHost implements ClusterHost {
         this.rt.log.error({ err, task: t.id }, 'input of a task of a dead node does not decode');
       }
       try {
-        this.rt.restoreTask(def as TaskDefinition, t, fromSnapshot ? { value, takenAtMs: this.rt.clock.now() } : undefined, input);
+        // The envelope is checked (checksum, version, codec) when the task starts; a bad one is a crash, and supervision runs init.
+        this.rt.restoreTask(def as TaskDefinition, t, t.bytes ? { bytes: t.bytes, takenAtMs: this.rt.clock.now() } : undefined, input);
       } catch (err) {
         this.rt.log.error({ err, task: t.id, code: isGodwitError(err) ? err.code : undefined }, 'restore failed');
       }
