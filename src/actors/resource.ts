@@ -12,7 +12,7 @@ export interface ResourceInfo {
   id: string;
   kind: DeviceKind;
   simulated: boolean;
-  status: 'up' | 'failed';
+  status: 'up' | 'draining' | 'failed';
   labels: Readonly<Record<string, string>>;
   capabilities: readonly string[];
   capacity: { computeUnits: number; memoryBytes: number };
@@ -29,6 +29,8 @@ export interface ResourceInfo {
 
 export class ResourceActor implements Candidate {
   up = true;
+  /** Taking no new tasks (its tasks are being moved off it). */
+  draining = false;
   usedComputeUnits = 0;
   usedMemoryBytes = 0;
   busyMs = 0;
@@ -83,7 +85,7 @@ export class ResourceActor implements Candidate {
       id: d.id,
       kind: d.kind,
       simulated: d.simulated,
-      status: this.up ? 'up' : 'failed',
+      status: !this.up ? 'failed' : this.draining ? 'draining' : 'up',
       labels: d.labels,
       capabilities: d.capabilities,
       capacity: { computeUnits: d.computeUnits, memoryBytes: d.memoryBytes },

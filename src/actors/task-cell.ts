@@ -268,14 +268,16 @@ export class TaskCell {
     this.host.crashed(this, err);
   }
 
-  /** Records the state for re-placement: the task's `snapshot` output in its codec, in an envelope. */
-  takeSnapshot(): void {
-    if (!this.initialized) return;
+  /** Records the state for re-placement: the task's `snapshot` output in its codec, in an envelope. False when it could not. */
+  takeSnapshot(): boolean {
+    if (!this.initialized) return false;
     try {
       this.snapshot = { bytes: snapshotState(this.def, this.state, { registry: this.host.codecs }), takenAtMs: this.host.clock.now() };
       this.dirty = false;
+      return true;
     } catch (err) {
       this.host.snapshotFailed(this, err);
+      return false;
     }
   }
 

@@ -5,12 +5,13 @@
  */
 import type { ClusterNode } from './cluster/cluster-node.js';
 import type { Logger } from './logger.js';
-import type { DebugDeadLetter, DebugDeadLetters, DebugResource, DebugSource, DebugTask, LocalDebugSource } from './debug-source.js';
+import type { DebugDeadLetter, DebugDeadLetters, DebugResource, DebugSource, DebugTask } from './debug-source.js';
+import { UnknownResourceError } from '../errors.js';
 
-export const DebugRequests = { tasks: 'debug.tasks', resources: 'debug.resources', deadLetters: 'debug.dead-letters' } as const;
+export const DebugRequests = { tasks: 'debug.tasks', resources: 'debug.resources', deadLetters: 'debug.dead-letters', drain: 'debug.drain' } as const;
 
 /** Answers the debug questions another node asks, from this node's local source. */
-export function answerDebugRequest(local: LocalDebugSource, kind: string, payload: unknown): unknown {
+export function answerDebugRequest(local: DebugSource, kind: string, payload: unknown): unknown {
   switch (kind) {
     case DebugRequests.tasks:
       return local.tasks();
@@ -18,12 +19,15 @@ export function answerDebugRequest(local: LocalDebugSource, kind: string, payloa
       return local.resources();
     case DebugRequests.deadLetters:
       return local.deadLetters(Number((payload as { limit?: unknown } | undefined)?.limit ?? 100));
+    case DebugRequests.drain:
+      if (!local.drain) throw new Error('this node cannot drain');
+      return local.drain(String((payload as { resource?: unknown } | undefined)?.resource));
     default:
       throw new Error(`unknown request ${kind}`);
   }
 }
 
-export function createClusterDebugSource(local: LocalDebugSource, cluster: ClusterNode, log: Logger, timeoutMs = 2000): DebugSource {
+export function createClusterDebugSource(local: DebugSource, cluster: ClusterNode, log: Logger, timeoutMs = 2000): DebugSource {
   const others = () => [...cluster.members.keys()].filter((n) => n !== cluster.id);
   async function gather<T>(kind: string, payload: unknown, own: () => T | Promise<T>): Promise<T[]> {
     const answers = await Promise.allSettled([own(), ...others().map((n) => cluster.request(n, kind, payload, timeoutMs) as Promise<T>)]);
@@ -44,5 +48,12 @@ export function createClusterDebugSource(local: LocalDebugSource, cluster: Clust
       return { total: all.reduce((n, d) => n + d.total, 0), recent: recent.slice(Math.max(0, recent.length - limit)) };
     },
     observe: (listener) => local.observe(listener),
+    /** Drains a resource of whichever node owns it. */
+    async drain(resource: string) {
+      if ((await local.resources()).some((r) => r.id === resource)) return local.drain!(resource);
+      const owner = [...cluster.members.values()].find((m) => m.resources.some((r) => r.id === resource));
+      if (!owner) throw new UnknownResourceError(resource);
+      return cluster.request(owner.node, DebugRequests.drain, { resource }, timeoutMs);
+    },
   };
 }

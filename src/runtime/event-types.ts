@@ -19,13 +19,14 @@ export type RuntimeEvent =
       task: string;
       from: string;
       to: string;
-      reason: 'directive' | 'resource-failed';
+      reason: 'directive' | 'resource-failed' | 'drained';
       fromSnapshot: boolean;
     })
   | (Base & { type: 'task.stopped'; taskId: string; task: string; resource: string; reason: StopReason; err?: unknown })
   | (Base & { type: 'message.dead-lettered'; taskId: string; reason: DeadLetterReason; message: unknown })
   | (Base & { type: 'resource.added'; resource: string; kind: string })
   | (Base & { type: 'resource.failed'; resource: string; kind: string; tasks: number })
+  | (Base & { type: 'resource.drained'; resource: string; kind: string; moved: number; stayed: number })
   | (Base & { type: 'node.joined'; node: string })
   | (Base & { type: 'node.down'; node: string })
   | (Base & { type: 'runtime.shut-down'; runtime: string });

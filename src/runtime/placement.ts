@@ -37,6 +37,8 @@ export interface Affinity {
 export interface Candidate {
   readonly device: Device;
   readonly up: boolean;
+  /** A draining resource takes no new tasks. */
+  readonly draining?: boolean;
   readonly usedComputeUnits: number;
   readonly usedMemoryBytes: number;
 }
@@ -109,6 +111,7 @@ export function unmetConstraint(c: Candidate, req: PlacementRequest): Omit<Unmet
   const d = c.device;
   const r = req.affinity?.require;
   if (!c.up) return { constraint: 'up', detail: 'resource is down' };
+  if (c.draining) return { constraint: 'up', detail: 'resource is draining' };
   if (req.exclude?.has(d.id)) return { constraint: 'exclude', detail: 'resource is the one being left' };
   if (r?.resources && !r.resources.includes(d.id)) return { constraint: 'require.resources', detail: `not one of ${r.resources.join(', ')}` };
   if (r?.kinds && !r.kinds.includes(d.kind)) return { constraint: 'require.kinds', detail: `kind ${d.kind} is not one of ${r.kinds.join(', ')}` };

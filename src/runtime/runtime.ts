@@ -96,6 +96,13 @@ export interface Runtime {
   addResource(device: Device): void;
   /** Marks a resource failed: its tasks are re-placed from their last snapshots (not counted as restarts). */
   failResource(id: string): void;
+  /**
+   * Stops placing tasks on a resource and moves its tasks elsewhere (snapshot now, restore there,
+   * mailbox kept). Tasks that fit nowhere else, or whose state cannot be snapshotted, stay.
+   */
+  drainResource(id: string): { moved: number; stayed: number };
+  /** Lets a drained resource take tasks again. */
+  undrainResource(id: string): void;
   /** Subscribes to runtime events (all, or the types given). */
   observe(listener: EventListener, types?: readonly RuntimeEventType[]): Subscription;
   /** Messages sent to dead letters so far. */
@@ -169,7 +176,8 @@ export class RuntimeImpl implements Runtime, CellHost {
     await this.cluster?.start();
     const debug = this.options.debug;
     if (debug && this.debugSource) {
-      const source = this.cluster?.rms ? createClusterDebugSource(this.debugSource, this.cluster, this.log) : this.debugSource;
+      const local = { ...this.debugSource, drain: async (resource: string) => this.drainResource(resource) };
+      const source = this.cluster?.rms ? createClusterDebugSource(local, this.cluster, this.log) : local;
       this.debugServer = await startDebugServer(source, { ...debug, logger: this.log });
     }
   }
@@ -225,6 +233,20 @@ export class RuntimeImpl implements Runtime, CellHost {
     if (!resource) throw new UnknownResourceError(id);
     if (!resource.up) return;
     this.supervisor.resourceFailed(resource);
+  }
+
+  drainResource(id: string): { moved: number; stayed: number } {
+    this.assertUp();
+    const resource = this.resourceActors.get(id);
+    if (!resource) throw new UnknownResourceError(id);
+    return this.supervisor.drain(resource);
+  }
+
+  undrainResource(id: string): void {
+    this.assertUp();
+    const resource = this.resourceActors.get(id);
+    if (!resource) throw new UnknownResourceError(id);
+    resource.draining = false;
   }
 
   resources(): ResourceInfo[] {

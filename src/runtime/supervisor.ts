@@ -91,7 +91,7 @@ export class Supervisor {
    * snapshot; tasks without a snapshot run `init` again. With the `replace` directive and no
    * other resource able to host it, the task is restored where it is.
    */
-  replace(cell: TaskCell, reason: 'directive' | 'resource-failed', delayMs = 0): void {
+  replace(cell: TaskCell, reason: 'directive' | 'resource-failed' | 'drained', delayMs = 0): boolean {
     const from = cell.resource;
     let to: ResourceActor;
     try {
@@ -104,9 +104,10 @@ export class Supervisor {
         exclude: new Set([from.id]),
       });
     } catch (err) {
+      if (reason === 'drained') return false; // it keeps running where it is
       if (!(err instanceof NoResourceError) || reason === 'resource-failed') {
         this.rt.stopCell(cell, 'resource-failed', err);
-        return;
+        return false;
       }
       to = from;
     }
@@ -121,6 +122,26 @@ export class Supervisor {
       this.rt.placementChanged(cell);
       this.rt.emit({ type: 'task.replaced', timeMs: this.rt.clock.now(), taskId: cell.id, task: cell.def.name, from: from.id, to: to.id, reason, fromSnapshot });
     }, delayMs);
+    return true;
+  }
+
+  /**
+   * Moves every task off a resource that stays up: each is snapshotted now and restored on
+   * another resource its affinity allows; its mailbox moves with it, so nothing queued is lost.
+   * A task that fits nowhere else keeps running here. (Live migration, with pre-copy and no
+   * pause beyond a turn, is the next issue's mechanism; this is the simple, stop-and-copy move.)
+   */
+  drain(resource: ResourceActor): { moved: number; stayed: number } {
+    resource.draining = true;
+    let moved = 0;
+    let stayed = 0;
+    for (const cell of resource.topLevelCells()) {
+      // A task whose current state cannot be snapshotted stays: moving it would roll it back.
+      if (snapshotSubtree(cell) && this.replace(cell, 'drained')) moved++;
+      else stayed++;
+    }
+    this.rt.emit({ type: 'resource.drained', timeMs: this.rt.clock.now(), resource: resource.id, kind: resource.device.kind, moved, stayed });
+    return { moved, stayed };
   }
 
   /** Moves the cell and its descendants' accounting and actors to `to`, under `parentHandle`. */
@@ -152,6 +173,13 @@ export class Supervisor {
     this.rt.emit({ type: 'resource.failed', timeMs: this.rt.clock.now(), resource: resource.id, kind: resource.device.kind, tasks: resource.cells.size });
     for (const cell of cells) this.replace(cell, 'resource-failed');
   }
+}
+
+/** Snapshots a task and its descendants now; false if any could not be (initialized tasks only). */
+function snapshotSubtree(cell: TaskCell): boolean {
+  let ok = !cell.initialized || cell.takeSnapshot();
+  for (const child of cell.children.values()) ok = snapshotSubtree(child) && ok;
+  return ok;
 }
 
 function subtreeDemand(cell: TaskCell, key: 'computeUnits' | 'memoryBytes'): number {

@@ -13,7 +13,8 @@ export interface NodeCandidate extends Candidate {
 export function candidatesOf(node: string, resources: readonly ResourceInfo[]): NodeCandidate[] {
   return resources.map((r) => ({
     node,
-    up: r.status === 'up',
+    up: r.status !== 'failed',
+    draining: r.status === 'draining',
     usedComputeUnits: r.used.computeUnits,
     usedMemoryBytes: r.used.memoryBytes,
     device: {
