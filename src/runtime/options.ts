@@ -132,5 +132,6 @@ function resolveCluster(o: RuntimeOptions): ResolvedClusterOptions | undefined {
     },
     snapshotShipIntervalMs: positive('snapshotShipIntervalMs', o.snapshotShipIntervalMs, 1000),
     directoryCacheSize: positive('directoryCacheSize', o.directoryCacheSize, 100_000, true),
+    locateGraceMs: positive('locateGraceMs', o.locateGraceMs, 1000),
   };
 }

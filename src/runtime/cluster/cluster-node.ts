@@ -32,6 +32,7 @@ export interface ResolvedClusterOptions {
   limits: LinkLimits;
   snapshotShipIntervalMs: number;
   directoryCacheSize: number;
+  locateGraceMs: number;
 }
 
 interface PendingAsk {
@@ -340,21 +341,14 @@ export class ClusterNode {
       this.sendToTask(loc.node, taskId, msg, reply);
       return;
     }
-    if (this.rms) {
-      const entry = this.rms.directory.get(taskId);
-      if (entry && entry.node !== this.id) {
-        this.cache.set(taskId, { node: entry.node, epoch: entry.epoch });
-        this.sendToTask(entry.node, taskId, msg, reply);
-      } else this.unknownTask(taskId, msg, reply);
-      return;
-    }
     const waiting = this.locating.get(taskId);
     if (waiting) {
       waiting.push({ msg, reply });
       return;
     }
     this.locating.set(taskId, [{ msg, reply }]);
-    if (this.rmsNode === undefined || !this.trySend(this.rmsNode, [Env.control, Control.locate, { id: taskId }])) this.located(taskId, null, 0);
+    if (this.rms) this.rms.lookup(taskId, (e) => this.located(taskId, e?.node ?? null, e?.epoch ?? 0));
+    else if (this.rmsNode === undefined || !this.trySend(this.rmsNode, [Env.control, Control.locate, { id: taskId }])) this.located(taskId, null, 0);
   }
 
   private located(taskId: string, node: string | null, epoch: number): void {

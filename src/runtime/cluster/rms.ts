@@ -20,6 +20,8 @@ export class Rms {
   readonly directory = new Map<string, DirEntry>();
   readonly snapshots = new Map<string, ShippedSnapshot>();
   private readonly lastHeard = new Map<string, number>();
+  private readonly waitingForEntry = new Map<string, Array<(entry: DirEntry | undefined) => void>>();
+  private readonly graceTimers = new Map<string, TimerHandle>();
   private timer: TimerHandle | undefined;
 
   constructor(
@@ -39,6 +41,7 @@ export class Rms {
 
   stop(): void {
     this.timer?.cancel();
+    for (const id of [...this.waitingForEntry.keys()]) this.answerWaiting(id, undefined);
   }
 
   heard(node: string): void {
@@ -71,11 +74,11 @@ export class Rms {
       case Control.dir:
         this.applyDir(p['op'] as 'add' | 'remove', p['entry'] as DirEntry);
         return;
-      case Control.locate: {
-        const e = this.directory.get(String(p['id']));
-        link.send([Env.control, Control.located, { id: p['id'], node: e?.node ?? null, epoch: e?.epoch ?? 0 }]);
+      case Control.locate:
+        this.lookup(String(p['id']), (e) => {
+          if (link.isOpen) link.send([Env.control, Control.located, { id: p['id'], node: e?.node ?? null, epoch: e?.epoch ?? 0 }]);
+        });
         return;
-      }
       case Control.snapshots:
         this.storeSnapshots(p as unknown as ShippedSnapshot[]);
         return;
@@ -84,11 +87,41 @@ export class Rms {
     }
   }
 
+  /**
+   * Where a task is. Reports travel apart from messages, so a task spawned a moment ago on
+   * another node may not be listed yet: a miss waits up to `locateGraceMs` for its report.
+   */
+  lookup(id: string, answer: (entry: DirEntry | undefined) => void): void {
+    const known = this.directory.get(id);
+    if (known) {
+      answer(known);
+      return;
+    }
+    const waiting = this.waitingForEntry.get(id);
+    if (waiting) {
+      waiting.push(answer);
+      return;
+    }
+    this.waitingForEntry.set(id, [answer]);
+    const timer = this.clock.setTimer(() => this.answerWaiting(id, undefined), this.node.options.locateGraceMs);
+    this.graceTimers.set(id, timer);
+  }
+
+  private answerWaiting(id: string, entry: DirEntry | undefined): void {
+    const waiting = this.waitingForEntry.get(id);
+    if (!waiting) return;
+    this.waitingForEntry.delete(id);
+    this.graceTimers.get(id)?.cancel();
+    this.graceTimers.delete(id);
+    for (const answer of waiting) answer(entry);
+  }
+
   applyDir(op: 'add' | 'remove', e: DirEntry): void {
     const known = this.directory.get(e.id);
     if (op === 'add') {
       const { spawn, ...entry } = e;
       if (!known || known.epoch <= e.epoch) this.directory.set(e.id, entry);
+      this.answerWaiting(e.id, this.directory.get(e.id));
       if (spawn && !this.snapshots.has(e.id)) this.snapshots.set(e.id, { ...entry, bytes: null, input: spawn.input, affinity: spawn.affinity });
       return;
     }

@@ -26,6 +26,8 @@ export interface ClusterOptions {
   snapshotShipIntervalMs?: number;
   /** Entries in the node's cache of task locations (default 100,000). */
   directoryCacheSize?: number;
+  /** How long the RMS waits for the report of a task it does not list yet before answering "unknown", ms (default 1000). */
+  locateGraceMs?: number;
 }
 
 /** What a node registered: enough for the RMS to place a task of this type elsewhere. */
