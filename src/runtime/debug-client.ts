@@ -72,7 +72,7 @@ class Client implements DebugClient {
   private closeError: Error | undefined;
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly socket: Socket,
     private readonly timeoutMs: number,
   ) {

@@ -16,10 +16,11 @@ import { listen, type SocketServer } from '../ws-adapter.js';
 import { Env, type Envelope, decodeFrame, encodeEnvelope, frameOf } from '../transport/frames.js';
 import { acceptLink, dialLink, type HandshakeOptions } from '../transport/handshake.js';
 import { CloseCode, type Link, type LinkLimits } from '../transport/link.js';
-import { errorFromWire, errorToWire } from '../transport/wire-errors.js';
+import { errorFromWire } from '../transport/wire-errors.js';
 import { Control, type DirEntry, type MemberInfo } from './types.js';
 import type { ClusterHost } from './host.js';
 import { Rms } from './rms.js';
+import { PendingRequests, RemoteReply } from './requests.js';
 
 export interface ResolvedClusterOptions {
   listen: { host: string; port: number } | undefined;
@@ -41,28 +42,6 @@ interface PendingAsk {
   taskId: string;
 }
 
-/** A reply whose answer goes back over a link as a REPLY envelope. */
-class RemoteReply implements Reply {
-  settled = false;
-  constructor(
-    private readonly node: ClusterNode,
-    private readonly peer: string,
-    private readonly askId: number,
-  ) {}
-  resolve(value: unknown): boolean {
-    if (this.settled) return false;
-    this.settled = true;
-    this.node.sendTo(this.peer, [Env.reply, this.askId, true, value]);
-    return true;
-  }
-  reject(err: unknown): boolean {
-    if (this.settled) return false;
-    this.settled = true;
-    this.node.sendTo(this.peer, [Env.reply, this.askId, false, errorToWire(err)]);
-    return true;
-  }
-}
-
 export class ClusterNode {
   readonly id: string;
   url: string | undefined;
@@ -78,7 +57,7 @@ export class ClusterNode {
   private readonly locating = new Map<string, Array<{ msg: unknown; reply: Reply | undefined }>>();
   private readonly pendingAsks = new Map<number, PendingAsk>();
   private askSeq = 0;
-  private readonly requests = new Map<number, { node: string; resolve(v: unknown): void; reject(e: unknown): void; timer: TimerHandle }>();
+  private readonly requests: PendingRequests;
   private timers: TimerHandle[] = [];
   private stopped = false;
   private readonly handshake: HandshakeOptions;
@@ -91,6 +70,7 @@ export class ClusterNode {
   ) {
     this.id = host.nodeId;
     this.cache = new LRUCache({ max: options.directoryCacheSize });
+    this.requests = new PendingRequests(clock, (node, env) => this.sendTo(node, env), () => ++this.askSeq);
     this.rms = options.rms ? new Rms(this, host, clock, log) : undefined;
     if (this.rms) this.rmsNode = this.id;
     this.handshake = { nodeId: this.id, secret: options.secret, meta: {}, limits: options.limits, clock, log };
@@ -137,11 +117,7 @@ export class ClusterNode {
     for (const link of [...this.links.values()]) link.close(CloseCode.goingAway, 'node shutting down');
     for (const [, p] of this.pendingAsks) p.reply.reject(new NodeDownError(this.id, p.taskId, 'this node is shutting down'));
     this.pendingAsks.clear();
-    for (const [, r] of this.requests) {
-      r.timer.cancel();
-      r.reject(new NodeDownError(this.id, undefined, 'this node is shutting down'));
-    }
-    this.requests.clear();
+    this.requests.failAll(this.id, 'this node is shutting down');
     await this.server?.close();
   }
 
@@ -222,41 +198,12 @@ export class ClusterNode {
 
   /** Asks another node a question its host answers (see ClusterHost.answer). */
   request(node: string, kind: string, payload: unknown, timeoutMs = 5000): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const id = ++this.askSeq;
-      const timer = this.clock.setTimer(() => {
-        this.requests.delete(id);
-        reject(new NodeDownError(node, undefined, `no answer to ${kind} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.requests.set(id, { node, resolve, reject, timer });
-      try {
-        this.sendTo(node, [Env.control, Control.request, { id, kind, payload }]);
-      } catch (err) {
-        timer.cancel();
-        this.requests.delete(id);
-        reject(err);
-      }
-    });
-  }
-
-  private async answerRequest(link: Link, p: Record<string, unknown>): Promise<void> {
-    const id = p['id'];
-    try {
-      const value = await this.host.answer(String(p['kind']), p['payload']);
-      link.send([Env.control, Control.response, { id, ok: true, value }]);
-    } catch (err) {
-      if (link.isOpen) link.send([Env.control, Control.response, { id, ok: false, error: errorToWire(err) }]);
-    }
+    return this.requests.ask(node, kind, payload, timeoutMs);
   }
 
   /** Fails every ask waiting on `node` at once. */
   failAsksTo(node: string, reason: string): void {
-    for (const [id, r] of this.requests) {
-      if (r.node !== node) continue;
-      this.requests.delete(id);
-      r.timer.cancel();
-      r.reject(new NodeDownError(node, undefined, reason));
-    }
+    this.requests.failTo(node, reason);
     for (const [id, p] of this.pendingAsks) {
       if (p.node !== node) continue;
       this.pendingAsks.delete(id);
@@ -473,17 +420,11 @@ export class ClusterNode {
         this.host.restoreRequested(p['tasks'] as never);
         return;
       case Control.request:
-        void this.answerRequest(link, p);
+        void this.requests.answer(link, p, (kind, payload) => this.host.answer(kind, payload));
         return;
-      case Control.response: {
-        const r = this.requests.get(Number(p['id']));
-        if (!r) return;
-        this.requests.delete(Number(p['id']));
-        r.timer.cancel();
-        if (p['ok']) r.resolve(p['value']);
-        else r.reject(errorFromWire(p['error']));
+      case Control.response:
+        this.requests.settle(p);
         return;
-      }
       default:
         if (this.rms) this.rms.onControl(link, kind, p);
         else this.log.warn({ peer: link.peer, kind }, 'unknown control message');

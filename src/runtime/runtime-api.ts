@@ -1,0 +1,79 @@
+/** The public shape of a runtime: what `createRuntime` returns, and the rows it reports. */
+import type { ResourceInfo } from '../actors/resource.js';
+import type { TaskRef } from '../actors/ref.js';
+import type { AnyTaskDefinition, AskOptions, TaskDefinition } from '../actors/task.js';
+import type { TaskCell } from '../actors/task-cell.js';
+import type { Device, DeviceKind } from '../devices/device.js';
+import type { Clock } from './clock.js';
+import type { RuntimeEventType } from './event-types.js';
+import type { EventListener, Subscription } from './events.js';
+import type { Logger } from './logger.js';
+import type { Affinity } from './placement.js';
+
+export interface SpawnOptions<Input = unknown> {
+  /** TaskId (default `<task name>-<n>`). Must be unique in the runtime. */
+  id?: string;
+  /** Merged over the task definition's affinity. */
+  affinity?: Affinity;
+  /** Passed to `init`. */
+  input?: Input;
+}
+
+export interface TaskInfo {
+  ref: TaskRef;
+  id: string;
+  task: string;
+  parent: string | undefined;
+  resource: string;
+  kind: DeviceKind;
+  status: TaskCell['status'];
+  /** Placement epoch: +1 on every re-placement or move. */
+  epoch: number;
+  mailboxDepth: number;
+  processed: number;
+  restarts: number;
+  /** Actor path in the supervision tree. */
+  path: string;
+}
+
+export interface Runtime {
+  /** This node's name (its id in a cluster). */
+  readonly name: string;
+  /** Resolves once the node listens and has joined its cluster (at once for a single process). */
+  readonly ready: Promise<void>;
+  /** The URL other nodes join or dial (`ws://HOST:PORT`), once ready; undefined for a single process. */
+  readonly url: string | undefined;
+  /** The debug socket's URL once ready, when `debug` is on. */
+  readonly debugUrl: string | undefined;
+  /** Nodes of the cluster this node knows of, itself included. */
+  nodes(): Array<{ node: string; url: string | null; rms: boolean; resources: number }>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  spawn<S, M, R, I>(task: TaskDefinition<S, M, R, I>, options?: SpawnOptions<I>): TaskRef;
+  /** Makes a task definition known by name, so other nodes can place (or re-place) tasks of it here. */
+  register(task: AnyTaskDefinition): void;
+  /** Fire and forget. Throws `MailboxFullError` when the mailbox is full and its policy is `reject`. */
+  send(to: TaskRef, msg: unknown): void;
+  ask<R = unknown>(to: TaskRef, msg: unknown, options?: AskOptions): Promise<R>;
+  /** Stops the task and its children; messages still queued go to dead letters. */
+  stop(ref: TaskRef): Promise<void>;
+  resources(): ResourceInfo[];
+  tasks(): TaskInfo[];
+  /** Adds a resource to this node. */
+  addResource(device: Device): void;
+  /** Marks a resource failed: its tasks are re-placed from their last snapshots (not counted as restarts). */
+  failResource(id: string): void;
+  /**
+   * Stops placing tasks on a resource and moves its tasks elsewhere (snapshot now, restore there,
+   * mailbox kept). Tasks that fit nowhere else, or whose state cannot be snapshotted, stay.
+   */
+  drainResource(id: string): { moved: number; stayed: number };
+  /** Lets a drained resource take tasks again. */
+  undrainResource(id: string): void;
+  /** Subscribes to runtime events (all, or the types given). */
+  observe(listener: EventListener, types?: readonly RuntimeEventType[]): Subscription;
+  /** Messages sent to dead letters so far. */
+  readonly deadLetters: number;
+  shutdown(): Promise<void>;
+}
+
