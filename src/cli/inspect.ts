@@ -155,8 +155,8 @@ function eventLine(e: WireEvent): string {
 
 function tasksTable(tasks: readonly DebugTask[]): string {
   return table(
-    ['TASK', 'DEFINITION', 'NODE', 'RESOURCE', 'KIND', 'STATUS', 'EPOCH', 'MAILBOX', 'RESTARTS', 'PROCESSED'],
-    tasks.map((t) => [t.id, t.task, t.node, t.resource, t.kind, t.status, t.epoch, t.mailboxDepth, t.restarts, t.processed]),
+    ['TASK', 'DEFINITION', 'NODE', 'RESOURCE', 'KIND', 'STATUS', 'EPOCH', 'MAILBOX', 'RESTARTS', 'PROCESSED', 'STATE BYTES'],
+    tasks.map((t) => [t.id, t.task, t.node, t.resource, t.kind, t.status, t.epoch, t.mailboxDepth, t.restarts, t.processed, t.stateBytes ?? '-']),
   );
 }
 
@@ -196,7 +196,7 @@ function printTree(r: { nodes: TreeNode[]; state: string; reason?: string }, out
 function printTask(t: TreeTask, prefix: string, last: boolean, hostResource: string, out: Output): void {
   out.line(
     `${prefix}${last ? '└── ' : '├── '}${t.id}  ${t.task}  ${t.status}  epoch ${t.epoch}  mailbox ${t.mailboxDepth}  ` +
-      `restarts ${t.restarts}  processed ${t.processed}${t.resource !== hostResource ? `  on ${t.resource}` : ''}`,
+      `restarts ${t.restarts}  processed ${t.processed}  state ${t.stateBytes ?? '-'} B${t.resource !== hostResource ? `  on ${t.resource}` : ''}`,
   );
   const inner = prefix + (last ? '    ' : '│   ');
   if (t.state !== undefined) {

@@ -30,6 +30,8 @@ export interface DebugTask {
   mailboxDepth: number;
   restarts: number;
   processed: number;
+  /** Bytes of the task's last snapshot, null before the first (never its contents). */
+  stateBytes: number | null;
 }
 
 export type DebugResource = ResourceInfo & { node: string; path: string };
@@ -151,6 +153,7 @@ export function createLocalDebugSource(runtime: Runtime, options: LocalDebugSour
         mailboxDepth: t.mailboxDepth,
         restarts: t.restarts,
         processed: t.processed,
+        stateBytes: t.stateBytes,
       })),
     resources: () => runtime.resources().map((r) => ({ ...r, node, path: `/system/resources/${r.id}` })),
     deadLetters: (limit) => ({ total: runtime.deadLetters, recent: ring.last(limit) }),

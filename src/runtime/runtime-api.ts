@@ -31,6 +31,8 @@ export interface TaskInfo {
   epoch: number;
   mailboxDepth: number;
   processed: number;
+  /** Size of the task's last snapshot in bytes (its state in its codec, with the envelope); null before the first. */
+  stateBytes: number | null;
   restarts: number;
   /** Actor path in the supervision tree. */
   path: string;

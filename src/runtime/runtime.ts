@@ -366,6 +366,7 @@ export class RuntimeImpl implements Runtime, CellHost {
       epoch: c.epoch,
       mailboxDepth: c.mailbox.length,
       processed: c.processed,
+      stateBytes: c.snapshot?.bytes.length ?? null,
       restarts: c.restartCount,
       path: c.handle.path,
     }));

@@ -138,9 +138,10 @@ describe('debug socket', () => {
       const { tasks } = await c.request<{ tasks: Array<Record<string, unknown>> }>('tasks');
       const expected = rt.tasks().map((t) => ({
         id: t.id, task: t.task, parent: t.parent ?? null, path: t.path, node: 'n1', resource: t.resource, kind: t.kind,
-        status: t.status, epoch: t.epoch, mailboxDepth: t.mailboxDepth, restarts: t.restarts, processed: t.processed,
+        status: t.status, epoch: t.epoch, mailboxDepth: t.mailboxDepth, restarts: t.restarts, processed: t.processed, stateBytes: t.stateBytes,
       }));
       assert.deepEqual(tasks, expected);
+      assert.ok((tasks.find((t) => t['id'] === 'c1')?.['stateBytes'] as number) > 0, 'the size of the last snapshot, never its contents');
       assert.equal(tasks.find((t) => t['id'] === 'c1')?.['processed'], 2);
 
       const { resources } = await c.request<{ resources: Array<Record<string, unknown>> }>('resources');
