@@ -94,7 +94,7 @@ describe('godwit inspect', function () {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^node debug-node$/m);
     assert.match(stdout, /^├── cpu-0  cpu  up$/m);
-    assert.match(stdout, /^│   [├└]── counter-a  counter  running  epoch \d+  mailbox 0  restarts 0  processed 2$/m);
+    assert.match(stdout, /^│   [├└]── counter-a  counter  running  epoch \d+  mailbox 0  restarts 0  processed 2  state \d+ B$/m);
     assert.match(stdout, /^└── gpu-0  gpu  up$/m);
     assert.match(stdout, /^    [├└]── counter-b  counter /m);
   });
