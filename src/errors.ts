@@ -28,6 +28,7 @@ export const ErrorCodes = {
   NODE_DOWN: 'GODWIT_ERR_NODE_DOWN',
   LINK_OVERLOADED: 'GODWIT_ERR_LINK_OVERLOADED',
   UNKNOWN_TASK_TYPE: 'GODWIT_ERR_UNKNOWN_TASK_TYPE',
+  MIGRATION_IN_PROGRESS: 'GODWIT_ERR_MIGRATION_IN_PROGRESS',
   BAD_REQUEST: 'GODWIT_ERR_BAD_REQUEST',
   UNKNOWN_OP: 'GODWIT_ERR_UNKNOWN_OP',
   FORBIDDEN: 'GODWIT_ERR_FORBIDDEN',
@@ -211,6 +212,13 @@ export class UnknownTaskTypeError extends GodwitError {
     readonly node: string,
   ) {
     super(ErrorCodes.UNKNOWN_TASK_TYPE, `node ${node} has no task definition named ${task} (register it with createRuntime({ tasks }))`);
+  }
+}
+
+/** A second migration of a task that is already moving. */
+export class MigrationInProgressError extends GodwitError {
+  constructor(readonly taskId: string) {
+    super(ErrorCodes.MIGRATION_IN_PROGRESS, `task ${taskId} is already migrating`);
   }
 }
 

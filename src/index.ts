@@ -54,7 +54,9 @@ export {
   NodeDownError,
   LinkOverloadedError,
   UnknownTaskTypeError,
+  MigrationInProgressError,
 } from './errors.js';
+export type { MigrationReport, MigrateOptions, MigrationPhase } from './runtime/migration.js';
 export type { ClusterOptions } from './runtime/cluster/types.js';
 export { startDebugServer } from './runtime/debug-socket.js';
 export type { DebugServer, DebugServerOptions } from './runtime/debug-socket.js';

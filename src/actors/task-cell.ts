@@ -74,6 +74,9 @@ export class TaskCell {
 
   private scheduled = false;
   private busy = false;
+  /** Frozen by a migration: no turns until thawed; messages keep queueing in order. */
+  private frozen = false;
+  private idleWaiters: Array<() => void> = [];
   private generation = 0;
   private currentReply: Reply | undefined;
   private replyTaken = false;
@@ -100,9 +103,34 @@ export class TaskCell {
     return this.ref.id;
   }
 
+  private setIdle(): void {
+    this.busy = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Stops taking turns; resolves once no turn is in flight (an async one finishes first). */
+  freeze(): Promise<void> {
+    this.frozen = true;
+    this.scheduled = false;
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Takes turns again (on whatever resource the cell is on now). */
+  thaw(): void {
+    this.frozen = false;
+    this.kick();
+  }
+
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
   /** Asks nact for a turn if there is work and none is pending. */
   kick(): void {
-    if (this.scheduled || this.busy) return;
+    if (this.scheduled || this.busy || this.frozen) return;
     if (this.status !== 'running' && this.status !== 'starting') return;
     if (this.initialized && this.mailbox.length === 0) return;
     this.scheduled = true;
@@ -118,7 +146,7 @@ export class TaskCell {
   /** Fences every in-flight continuation of this cell: they will not touch it. */
   fence(reason: string): void {
     this.generation++;
-    this.busy = false;
+    this.setIdle();
     this.scheduled = false;
     const reply = this.currentReply;
     this.currentReply = undefined;
@@ -128,10 +156,10 @@ export class TaskCell {
   /** One turn: start if needed, then up to `throughput` messages. */
   onTurn(): void {
     this.scheduled = false;
-    if (this.busy || (this.status !== 'running' && this.status !== 'starting')) return;
+    if (this.busy || this.frozen || (this.status !== 'running' && this.status !== 'starting')) return;
     if (!this.initialized && !this.start()) return;
     const limit = this.host.throughput;
-    for (let n = 0; n < limit && this.mailbox.length > 0 && this.status === 'running'; n++) {
+    for (let n = 0; n < limit && this.mailbox.length > 0 && this.status === 'running' && !this.frozen; n++) {
       if (!this.handleNext()) return;
     }
     this.kick();
@@ -163,7 +191,7 @@ export class TaskCell {
     result.then(
       (s) => {
         if (gen !== this.generation) return;
-        this.busy = false;
+        this.setIdle();
         this.started(s);
         this.kick();
       },
@@ -180,7 +208,7 @@ export class TaskCell {
     this.host.codecs.resolveAsync(this.def.codec).then(
       () => {
         if (gen !== this.generation) return;
-        this.busy = false;
+        this.setIdle();
         this.codecReady = true;
         this.kick();
       },
@@ -224,7 +252,7 @@ export class TaskCell {
     result.then(
       (s) => {
         if (gen !== this.generation) return;
-        this.busy = false;
+        this.setIdle();
         this.endTurn(s, reply);
         this.kick();
       },
@@ -262,7 +290,7 @@ export class TaskCell {
 
   private crash(err: unknown, reply: Reply | undefined): void {
     this.generation++;
-    this.busy = false;
+    this.setIdle();
     this.currentReply = undefined;
     reply?.reject(new TaskCrashedError(this.id, err));
     this.host.crashed(this, err);

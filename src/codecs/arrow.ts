@@ -13,90 +13,48 @@
  * - a plain object of *parts*: at least one entry, each a `Table`, a `RecordBatch`, a typed array
  *   (any length), or a columns object: one stream a part, concatenated; decodes to the same shape.
  *
- * Layout: the payload is a concatenation of Arrow IPC streams (schema, batches, end marker). Each
- * stream's schema metadata carries `godwit.arrow` (format 1), `godwit.shape` (table | batch |
+ * Layout: a 16-byte godwit prefix (magic, a CRC-32C of the IPC framing and metadata, message
+ * count; see arrow-frame.ts, which checks them before apache-arrow parses anything), then a
+ * concatenation of Arrow IPC streams (schema, batches, end marker): strip the first 16 bytes to
+ * hand the rest to any Arrow reader. Each stream's schema metadata carries `godwit.arrow` (format 1), `godwit.shape` (table | batch |
  * columns | parts), `godwit.kind`, `godwit.part` (name), `godwit.index` / `godwit.count` (part
  * position and total) and `godwit.rows`; decode checks them all, so foreign Arrow data, a dropped
  * part or a dropped batch is a `CodecError` rather than a smaller state.
  *
- * Copies: encode copies every buffer once into the contiguous output (parts state: twice). Decode
+ * Copies: encode copies every buffer once into the contiguous output. Decode
  * is zero-copy: typed-array columns and Table buffers are views over the input bytes, provided
  * the input starts at an 8-byte-aligned offset (the snapshot envelope and chunk assembler keep
  * it so); misaligned input is copied once first. A columns stream written by another producer
  * with several batches is concatenated (copied).
  */
 import type * as Arrow from 'apache-arrow';
+import { newArrowPrefix, openArrowPayload, sealArrowPayload } from './arrow-frame.js';
+import {
+  type ArrowColumns,
+  COLUMN_TYPES,
+  isColumns,
+  isPlainObject,
+  isTypedArrayColumn,
+  KEY,
+  type Kind,
+  Kinds,
+  OUR_KEYS,
+  type Shape,
+  Shapes,
+  type TypedArrayColumn,
+} from './arrow-shapes.js';
 import type { Codec } from './codec.js';
 import { CodecError, CodecOperations, wrapCodecError } from './errors.js';
 
 type ArrowModule = typeof import('apache-arrow');
 
-export type TypedArrayColumn =
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
+export type { ArrowColumns, TypedArrayColumn } from './arrow-shapes.js';
 
-export type ArrowColumns = { readonly [name: string]: TypedArrayColumn };
 export type ArrowPart = Arrow.Table | Arrow.RecordBatch | TypedArrayColumn | ArrowColumns;
 export type ArrowState = Arrow.Table | Arrow.RecordBatch | ArrowColumns | { readonly [name: string]: ArrowPart };
 
-const COLUMN_TYPES: readonly (new (length: number) => TypedArrayColumn)[] = [
-  Int8Array,
-  Int16Array,
-  Int32Array,
-  BigInt64Array,
-  Uint8Array,
-  Uint16Array,
-  Uint32Array,
-  BigUint64Array,
-  Float32Array,
-  Float64Array,
-];
-
-const Kinds = { TABLE: 'table', BATCH: 'batch', ARRAY: 'array', COLUMNS: 'columns' } as const;
-type Kind = (typeof Kinds)[keyof typeof Kinds];
-const Shapes = { TABLE: 'table', BATCH: 'batch', COLUMNS: 'columns', PARTS: 'parts' } as const;
-type Shape = (typeof Shapes)[keyof typeof Shapes];
-
-const KEY = {
-  format: 'godwit.arrow',
-  shape: 'godwit.shape',
-  kind: 'godwit.kind',
-  part: 'godwit.part',
-  index: 'godwit.index',
-  count: 'godwit.count',
-  rows: 'godwit.rows',
-} as const;
-const OUR_KEYS = new Set<string>(Object.values(KEY));
-
 /** Bytes of schema and framing an IPC stream adds (rough, for `estimateSize`). */
 const STREAM_OVERHEAD_BYTES = 512;
-
-export function isTypedArrayColumn(value: unknown): value is TypedArrayColumn {
-  if (!ArrayBuffer.isView(value)) return false;
-  return COLUMN_TYPES.some((ctor) => value instanceof ctor);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function isColumns(value: unknown): value is ArrowColumns {
-  if (!isPlainObject(value)) return false;
-  const cols = Object.values(value);
-  if (cols.length === 0 || !cols.every(isTypedArrayColumn)) return false;
-  const length = (cols[0] as TypedArrayColumn).length;
-  return cols.every((c) => (c as TypedArrayColumn).length === length);
-}
 
 function encodeError(reason: string): CodecError {
   return new CodecError({ codec: 'arrow', operation: CodecOperations.ENCODE, reason });
@@ -155,7 +113,7 @@ function makeArrowCodec(A: ArrowModule): Codec {
     return { shape: Shapes.PARTS, streams: entries.map(([name, value]) => partStream(value, name)) };
   }
 
-  function writeStream(shape: Shape, stream: Stream, index: number, count: number): Uint8Array {
+  function writeStream(sink: Arrow.AsyncByteQueue, shape: Shape, stream: Stream, index: number, count: number): void {
     const { table } = stream;
     const metadata = new Map(table.schema.metadata);
     metadata.set(KEY.format, '1');
@@ -166,21 +124,23 @@ function makeArrowCodec(A: ArrowModule): Codec {
     metadata.set(KEY.count, String(count));
     metadata.set(KEY.rows, String(table.numRows));
     const tagged = new A.Table(new A.Schema(table.schema.fields, metadata), table.batches);
-    return A.RecordBatchStreamWriter.writeAll(tagged).toUint8Array(true);
+    // autoDestroy off: finish() ends this stream (end-of-stream marker) and leaves the shared sink open.
+    const writer = new A.RecordBatchStreamWriter({ autoDestroy: false });
+    writer.reset(sink, tagged.schema);
+    writer.write(tagged);
+    writer.finish();
   }
 
   function encode(state: unknown): Uint8Array {
     const { shape, streams } = plan(state);
     try {
-      const parts = streams.map((s, i) => writeStream(shape, s, i, streams.length));
-      if (parts.length === 1) return parts[0]!;
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-      let offset = 0;
-      for (const p of parts) {
-        out.set(p, offset);
-        offset += p.byteLength;
-      }
-      return out;
+      // Every stream goes into one queue behind the prefix; joining it is the only copy.
+      const sink = new A.AsyncByteQueue();
+      sink.write(newArrowPrefix());
+      streams.forEach((s, i) => writeStream(sink, shape, s, i, streams.length));
+      const payload = sink.toUint8Array(true);
+      sealArrowPayload(payload);
+      return payload;
     } catch (err) {
       throw wrapCodecError('arrow', CodecOperations.ENCODE, err);
     }
@@ -278,8 +238,11 @@ function makeArrowCodec(A: ArrowModule): Codec {
   }
 
   function decode(bytes: Uint8Array): unknown {
+    if (!(bytes instanceof Uint8Array)) throw decodeError('input is not a Uint8Array');
+    const ipc = openArrowPayload(bytes);
+    if (typeof ipc === 'string') throw decodeError(ipc);
     // Arrow needs 8-byte-aligned buffers to view typed arrays in place; copy once otherwise.
-    const input = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const input = ipc.byteOffset % 8 === 0 ? ipc : ipc.slice();
     try {
       return readStreams(input);
     } catch (err) {

@@ -4,7 +4,9 @@
  *
  * Round-trips: plain objects, arrays, strings, numbers (except `-0`, which comes back as `0`),
  * booleans, `null`, `undefined`, BigInt (any size), `Map` (any key type, as CBOR tag 259), `Set`,
- * `Date`, `RegExp`, `Error`, every typed array, and `TaskRef` (private tag 40501). `Buffer` comes
+ * `Date` (tag 1; private tag 40502 for the far past or future, where float seconds would lose
+ * milliseconds), `RegExp`, `Error` (name and message), every typed array, and `TaskRef` (private
+ * tag 40501). `Buffer` comes
  * back as `Buffer`, `ArrayBuffer` and `DataView` come back as `Buffer` (bytes kept, type not).
  * Other class instances come back as plain objects with their own enumerable fields. An own
  * property named `__proto__` is not preserved (cbor-x renames it on decode).
@@ -35,6 +37,45 @@ addExtension<TaskRef, unknown>({
       throw new CodecError({ codec: 'cbor', operation: CodecOperations.DECODE, reason: `tag ${TASK_REF_CBOR_TAG} (task ref) holds a malformed value` });
     }
     return new TaskRef(item[0], item[1]);
+  },
+});
+
+/**
+ * Private tag for a `Date` whose milliseconds standard tag 1 (float seconds) cannot carry exactly
+ * (beyond about ±69,000 years from 1970); every other date keeps tag 1, as other decoders expect.
+ */
+export const DATE_MS_CBOR_TAG = 40502;
+
+/** What cbor-x's addExtension accepts, beyond its published types: a per-value tag, decode-only entries. */
+interface CborExtension {
+  Class?: abstract new (...args: never[]) => unknown;
+  tag?: number;
+  getTag?(value: unknown): number;
+  encode?(value: unknown, encode: (data: unknown) => Uint8Array): Uint8Array;
+  decode?(item: unknown): unknown;
+}
+const addCborExtension = addExtension as unknown as (extension: CborExtension) => void;
+
+addCborExtension({
+  Class: Date,
+  // cbor-x reads tag 1 back as Math.round(seconds * 1000): keep tag 1 whenever that is exact.
+  getTag(date) {
+    const ms = (date as Date).getTime();
+    return Number.isNaN(ms) || Math.round((ms / 1000) * 1000) === ms ? 1 : DATE_MS_CBOR_TAG;
+  },
+  encode(date, encode) {
+    const ms = (date as Date).getTime();
+    return encode(Number.isNaN(ms) || Math.round((ms / 1000) * 1000) === ms ? ms / 1000 : ms);
+  },
+});
+
+addCborExtension({
+  tag: DATE_MS_CBOR_TAG,
+  decode(item) {
+    if (typeof item !== 'number') {
+      throw new CodecError({ codec: 'cbor', operation: CodecOperations.DECODE, reason: `tag ${DATE_MS_CBOR_TAG} (date) holds a malformed value` });
+    }
+    return new Date(item);
   },
 });
 

@@ -50,8 +50,3 @@ export function codecNameOf(choice: CodecChoice | undefined): string {
   if (choice === undefined) return DEFAULT_CODEC;
   return typeof choice === 'string' ? choice : choice.name;
 }
-
-/** Largest typed-array-like check used by several codecs: any ArrayBuffer view except DataView. */
-export function isTypedArray(value: unknown): value is ArrayBufferView & { readonly length: number } {
-  return ArrayBuffer.isView(value) && !(value instanceof DataView);
-}

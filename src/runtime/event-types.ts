@@ -19,11 +19,14 @@ export type RuntimeEvent =
       task: string;
       from: string;
       to: string;
-      reason: 'directive' | 'resource-failed' | 'drained';
+      reason: 'directive' | 'resource-failed';
       fromSnapshot: boolean;
     })
   | (Base & { type: 'task.stopped'; taskId: string; task: string; resource: string; reason: StopReason; err?: unknown })
   | (Base & { type: 'message.dead-lettered'; taskId: string; reason: DeadLetterReason; message: unknown })
+  | (Base & { type: 'migration.started'; migration: string; taskId: string; from: string; to: string })
+  | (Base & { type: 'migration.committed'; migration: string; taskId: string; from: string; to: string; pauseMs: number })
+  | (Base & { type: 'migration.aborted'; migration: string; taskId: string; from: string; to: string; reason: string })
   | (Base & { type: 'resource.added'; resource: string; kind: string })
   | (Base & { type: 'resource.failed'; resource: string; kind: string; tasks: number })
   | (Base & { type: 'resource.drained'; resource: string; kind: string; moved: number; stayed: number })

@@ -9,6 +9,7 @@ import type { RuntimeEventType } from './event-types.js';
 import type { EventListener, Subscription } from './events.js';
 import type { Logger } from './logger.js';
 import type { Affinity } from './placement.js';
+import type { MigrateOptions, MigrationReport } from './migration.js';
 
 export interface SpawnOptions<Input = unknown> {
   /** TaskId (default `<task name>-<n>`). Must be unique in the runtime. */
@@ -66,10 +67,14 @@ export interface Runtime {
   /** Marks a resource failed: its tasks are re-placed from their last snapshots (not counted as restarts). */
   failResource(id: string): void;
   /**
-   * Stops placing tasks on a resource and moves its tasks elsewhere (snapshot now, restore there,
-   * mailbox kept). Tasks that fit nowhere else, or whose state cannot be snapshotted, stay.
+   * Stops placing tasks on a resource and live-migrates its tasks elsewhere. Tasks that fit
+   * nowhere else stay (their migrations are reported aborted).
    */
-  drainResource(id: string): { moved: number; stayed: number };
+  drainResource(id: string): Promise<{ moved: number; stayed: number; migrations: MigrationReport[] }>;
+  /** Moves a running task to another resource of this node with its live state (see docs/migration.md). */
+  migrate(ref: TaskRef, options?: MigrateOptions): Promise<MigrationReport>;
+  /** The most recent migrations (at most 100), oldest first. */
+  migrations(): MigrationReport[];
   /** Lets a drained resource take tasks again. */
   undrainResource(id: string): void;
   /** Subscribes to runtime events (all, or the types given). */

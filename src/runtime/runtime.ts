@@ -27,6 +27,7 @@ import { type ActorHandle, type ActorSystem, createActorSystem } from './nact-ad
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.js';
 import { type Affinity, mergeAffinity, place, validateAffinity } from './placement.js';
 import { Supervisor } from './supervisor.js';
+import { type MigrateOptions, type MigrationReport, Migrator } from './migration.js';
 import type { Runtime, SpawnOptions, TaskInfo } from './runtime-api.js';
 
 export type { Runtime, SpawnOptions, TaskInfo } from './runtime-api.js';
@@ -42,7 +43,7 @@ import { isCodec } from '../codecs/codec.js';
 import { UnknownCodecError } from '../codecs/errors.js';
 import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import { type DebugServer, startDebugServer } from './debug-socket.js';
-import { createLocalDebugSource, type LocalDebugSource } from './debug-source.js';
+import { createLocalDebugSource, type DebugSource, type LocalDebugSource } from './debug-source.js';
 import { createClusterDebugSource } from './debug-cluster-source.js';
 import type { DeviceKind } from '../devices/device.js';
 
@@ -65,6 +66,7 @@ export class RuntimeImpl implements Runtime, CellHost {
   readonly resourceActors = new Map<string, ResourceActor>();
   readonly system: ActorSystem;
   readonly supervisor: Supervisor;
+  readonly migrator: Migrator;
   deadLetters = 0;
   /** Task definitions by name: those given in options and every one spawned here. */
   readonly registry = new Map<string, TaskDefinition>();
@@ -93,6 +95,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     const systemHandle = this.system.spawn(this.system.root, 'system', () => {});
     this.resourcesHandle = this.system.spawn(systemHandle, 'resources', () => {});
     this.supervisor = new Supervisor(this);
+    this.migrator = new Migrator(this);
     for (const d of options.devices) this.addResource(d);
     for (const def of options.tasks) this.register(def);
     this.clusterHost = options.cluster ? new RuntimeClusterHost(this) : undefined;
@@ -112,10 +115,23 @@ export class RuntimeImpl implements Runtime, CellHost {
     await this.cluster?.start();
     const debug = this.options.debug;
     if (debug && this.debugSource) {
-      const local = { ...this.debugSource, drain: async (resource: string) => this.drainResource(resource) };
+      const local = this.adminSource(this.debugSource);
       const source = this.cluster?.rms ? createClusterDebugSource(local, this.cluster, this.log) : local;
       this.debugServer = await startDebugServer(source, { ...debug, logger: this.log });
     }
+  }
+
+  /** The local debug source with the admin hooks this node can serve: drain, migrate, migrations. */
+  adminSource(source: LocalDebugSource): DebugSource {
+    return {
+      ...source,
+      drain: async (resource: string) => {
+        const { moved, stayed } = await this.drainResource(resource);
+        return { moved, stayed };
+      },
+      migrate: (request: { task: string; to?: string }) => this.migrator.migrate(request.task, request.to === undefined ? {} : { to: request.to }),
+      migrations: () => this.migrator.history.map((r) => ({ ...r, startedAtMs: r.phases[0]?.atMs ?? 0, phase: r.phases.at(-1)?.phase ?? 'propose' })),
+    };
   }
 
   get url(): string | undefined {
@@ -171,11 +187,24 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.supervisor.resourceFailed(resource);
   }
 
-  drainResource(id: string): { moved: number; stayed: number } {
+  async drainResource(id: string): Promise<{ moved: number; stayed: number; migrations: MigrationReport[] }> {
     this.assertUp();
     const resource = this.resourceActors.get(id);
     if (!resource) throw new UnknownResourceError(id);
-    return this.supervisor.drain(resource);
+    resource.draining = true;
+    const migrations = await Promise.all(resource.topLevelCells().map((c) => this.migrator.migrate(c.id, {})));
+    const moved = migrations.filter((m) => m.outcome === 'committed').length;
+    this.emit({ type: 'resource.drained', timeMs: this.clock.now(), resource: id, kind: resource.device.kind, moved, stayed: migrations.length - moved });
+    return { moved, stayed: migrations.length - moved, migrations };
+  }
+
+  migrate(ref: TaskRef, options: MigrateOptions = {}): Promise<MigrationReport> {
+    this.assertUp();
+    return this.migrator.migrate(this.refId(ref), options);
+  }
+
+  migrations(): MigrationReport[] {
+    return [...this.migrator.history];
   }
 
   undrainResource(id: string): void {

@@ -91,7 +91,7 @@ export class Supervisor {
    * snapshot; tasks without a snapshot run `init` again. With the `replace` directive and no
    * other resource able to host it, the task is restored where it is.
    */
-  replace(cell: TaskCell, reason: 'directive' | 'resource-failed' | 'drained', delayMs = 0): boolean {
+  replace(cell: TaskCell, reason: 'directive' | 'resource-failed', delayMs = 0): boolean {
     const from = cell.resource;
     let to: ResourceActor;
     try {
@@ -104,7 +104,6 @@ export class Supervisor {
         exclude: new Set([from.id]),
       });
     } catch (err) {
-      if (reason === 'drained') return false; // it keeps running where it is
       if (!(err instanceof NoResourceError) || reason === 'resource-failed') {
         this.rt.stopCell(cell, 'resource-failed', err);
         return false;
@@ -125,28 +124,31 @@ export class Supervisor {
     return true;
   }
 
-  /**
-   * Moves every task off a resource that stays up: each is snapshotted now and restored on
-   * another resource its affinity allows; its mailbox moves with it, so nothing queued is lost.
-   * A task that fits nowhere else keeps running here. (Live migration, with pre-copy and no
-   * pause beyond a turn, is the next issue's mechanism; this is the simple, stop-and-copy move.)
-   */
-  drain(resource: ResourceActor): { moved: number; stayed: number } {
-    resource.draining = true;
-    let moved = 0;
-    let stayed = 0;
-    for (const cell of resource.topLevelCells()) {
-      // A task whose current state cannot be snapshotted stays: moving it would roll it back.
-      if (snapshotSubtree(cell) && this.replace(cell, 'drained')) moved++;
-      else stayed++;
+  /** Moves the cell and its descendants' accounting and actors to `to`, under `parentHandle`, to be restored there. */
+  private rehome(cell: TaskCell, to: ResourceActor, parentHandle: TaskCell['handle']): void {
+    const from = cell.resource;
+    cell.fence('re-placed');
+    this.moveActor(cell, to, parentHandle);
+    for (const child of cell.children.values()) {
+      if (child.resource !== from) continue; // a child migrated elsewhere stays where it is
+      child.status = 'backoff';
+      this.rehome(child, to, cell.handle);
     }
-    this.rt.emit({ type: 'resource.drained', timeMs: this.rt.clock.now(), resource: resource.id, kind: resource.device.kind, moved, stayed });
-    return { moved, stayed };
   }
 
-  /** Moves the cell and its descendants' accounting and actors to `to`, under `parentHandle`. */
-  private rehome(cell: TaskCell, to: ResourceActor, parentHandle: TaskCell['handle']): void {
-    cell.fence('re-placed');
+  /** Moves a frozen task (and its children on the same resource) to `to` with its live state: the in-memory path of migration. */
+  moveLive(cell: TaskCell, to: ResourceActor): void {
+    const from = cell.resource;
+    const move = (c: TaskCell, handle: TaskCell['handle']) => {
+      this.moveActor(c, to, handle);
+      for (const child of c.children.values()) if (child.resource === from) move(child, c.handle);
+    };
+    move(cell, cell.parent && cell.parent.resource === to ? cell.parent.handle : to.handle);
+    this.rt.placementChanged(cell);
+  }
+
+  /** One cell: its reservation, its placement epoch, and a new actor under `parentHandle` (the old one can never run again). */
+  private moveActor(cell: TaskCell, to: ResourceActor, parentHandle: TaskCell['handle']): void {
     cell.resource.detach(cell);
     to.attach(cell);
     cell.resource = to;
@@ -154,16 +156,12 @@ export class Supervisor {
     this.rt.system.stop(cell.handle);
     const name = cell.handle.path.slice(cell.handle.path.lastIndexOf('/') + 1);
     cell.rehomed(this.rt.system.spawn(parentHandle, name, () => cell.onTurn()));
-    for (const child of cell.children.values()) {
-      child.status = 'backoff';
-      this.rehome(child, to, cell.handle);
-    }
   }
 
   private restartSubtree(cell: TaskCell): void {
     cell.pendingRestore = cell.snapshot;
     cell.reset();
-    for (const child of cell.children.values()) this.restartSubtree(child);
+    for (const child of cell.children.values()) if (child.resource === cell.resource) this.restartSubtree(child);
     cell.kick();
   }
 
@@ -173,13 +171,6 @@ export class Supervisor {
     this.rt.emit({ type: 'resource.failed', timeMs: this.rt.clock.now(), resource: resource.id, kind: resource.device.kind, tasks: resource.cells.size });
     for (const cell of cells) this.replace(cell, 'resource-failed');
   }
-}
-
-/** Snapshots a task and its descendants now; false if any could not be (initialized tasks only). */
-function snapshotSubtree(cell: TaskCell): boolean {
-  let ok = !cell.initialized || cell.takeSnapshot();
-  for (const child of cell.children.values()) ok = snapshotSubtree(child) && ok;
-  return ok;
 }
 
 function subtreeDemand(cell: TaskCell, key: 'computeUnits' | 'memoryBytes'): number {

@@ -1,23 +1,28 @@
 import assert from 'node:assert/strict';
 import { connectDebugSocket, createRuntime, simulatedDevice, type Runtime } from '../../src/index.js';
 import { counter } from '../fixtures.js';
-import { nextEvent, quietRuntime } from '../helpers.js';
+import { quietRuntime } from '../helpers.js';
 
 describe('Runtime#drainResource', () => {
   let rt: Runtime;
   afterEach(async () => rt?.shutdown());
 
-  it('moves tasks off the resource with their current state and queued messages, and places nothing new there', async () => {
+  it('live-migrates tasks off the resource with their state and queued messages, and places nothing new there', async () => {
     rt = quietRuntime({ snapshotIntervalMs: Infinity });
     const a = rt.spawn(counter, { id: 'a', input: 1, affinity: { prefer: [{ kind: 'cpu' }] } });
     const pinned = rt.spawn(counter, { id: 'pinned', affinity: { require: { resources: ['cpu-0'] } } });
     rt.send(a, { type: 'inc', by: 10 });
-    assert.equal(await rt.ask(a, { type: 'get' }), 11); // no snapshot since init: drain must take its own
+    assert.equal(await rt.ask(a, { type: 'get' }), 11); // no snapshot since init: the live state moves
     rt.send(a, { type: 'inc' }); // queued when the drain starts
-    const replaced = nextEvent(rt, 'task.replaced');
-    assert.deepEqual(rt.drainResource('cpu-0'), { moved: 1, stayed: 1 });
-    const e = await replaced;
-    assert.deepEqual([e.taskId, e.from, e.to, e.reason], ['a', 'cpu-0', 'gpu-0', 'drained']);
+    const { moved, stayed, migrations } = await rt.drainResource('cpu-0');
+    assert.deepEqual([moved, stayed], [1, 1]);
+    assert.deepEqual(
+      migrations.map((m) => [m.task, m.outcome, m.to]),
+      [
+        ['a', 'committed', 'gpu-0'],
+        ['pinned', 'aborted', ''],
+      ],
+    );
     assert.equal(await rt.ask(a, { type: 'get' }), 12);
     assert.equal(await rt.ask(pinned, { type: 'get' }), 0);
     assert.equal(rt.resources().find((r) => r.id === 'cpu-0')?.status, 'draining');
@@ -26,7 +31,7 @@ describe('Runtime#drainResource', () => {
     rt.undrainResource('cpu-0');
     const later = rt.spawn(counter, { affinity: { prefer: [{ kind: 'cpu', weight: 100 }] } });
     assert.equal(rt.tasks().find((t) => t.id === later.id)?.resource, 'cpu-0');
-    assert.throws(() => rt.drainResource('nope'), { code: 'GODWIT_ERR_UNKNOWN_RESOURCE' });
+    await assert.rejects(rt.drainResource('nope'), { code: 'GODWIT_ERR_UNKNOWN_RESOURCE' });
   });
 
   it('is an admin command of the debug socket', async () => {

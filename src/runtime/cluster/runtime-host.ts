@@ -126,7 +126,7 @@ export class RuntimeClusterHost implements ClusterHost {
 
   answer(kind: string, payload: unknown): unknown {
     if (!this.rt.debugSource) throw new Error('this node keeps no debug source');
-    return answerDebugRequest({ ...this.rt.debugSource, drain: async (resource: string) => this.rt.drainResource(resource) }, kind, payload);
+    return answerDebugRequest(this.rt.adminSource(this.rt.debugSource), kind, payload);
   }
 
   nodeEvent(type: 'node.joined' | 'node.down', node: string): void {

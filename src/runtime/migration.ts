@@ -1,0 +1,152 @@
+/**
+ * Live migration of a task between resources of this node (the in-memory path: the running
+ * state is handed over, nothing is encoded). The phases of the design's protocol, as they apply
+ * in one process:
+ *   propose       the target must satisfy the task's affinity, kernels and capacity (else abort)
+ *   prepare       the task's actor is created under the target resource actor
+ *   freeze        the task takes no new turn (an async turn in flight finishes first); arrivals queue in order
+ *   commit        placement moves to the target, epoch + 1 (the old actor can never run a turn again)
+ *   redirect      nothing to forward: the mailbox, with everything that arrived meanwhile, moves with the task
+ *   decommission  the old actor stops, the source's reservation is released
+ * The pause is freeze to thaw. Moving a child task moves that child alone (its parent keeps its
+ * ref); moving a parent moves its children with it. Across nodes (streamed snapshots, pre-copy
+ * rounds) is the next step of the migration issue.
+ */
+import { InvalidArgumentError, MigrationInProgressError, NoResourceError, UnknownTaskError, type UnmetConstraint } from '../errors.js';
+import type { ResourceActor } from '../actors/resource.js';
+import type { TaskCell } from '../actors/task-cell.js';
+import type { DeviceKind } from '../devices/device.js';
+import { place, unmetConstraint } from './placement.js';
+import type { RuntimeImpl } from './runtime.js';
+
+export type MigrationPhase = 'propose' | 'prepare' | 'freeze' | 'commit' | 'redirect' | 'decommission';
+
+export interface MigrationReport {
+  id: string;
+  task: string;
+  from: string;
+  to: string;
+  granularity: 'task';
+  /** In order, with clock times. */
+  phases: Array<{ phase: MigrationPhase; atMs: number }>;
+  /** Freeze to thaw: how long the task took no turn. */
+  pauseMs: number;
+  totalMs: number;
+  /** Bytes moved: 0 on the in-memory path. */
+  bytes: number;
+  preCopyRounds: number;
+  outcome: 'committed' | 'aborted';
+  reason?: string;
+}
+
+export interface MigrateOptions {
+  /** Target resource id (default: the best other resource the task's affinity allows). */
+  to?: string;
+}
+
+const HISTORY = 100;
+
+export class Migrator {
+  private seq = 0;
+  private readonly moving = new Set<string>();
+  /** The most recent reports, oldest first (at most 100). */
+  readonly history: MigrationReport[] = [];
+
+  constructor(private readonly rt: RuntimeImpl) {}
+
+  inFlight(): string[] {
+    return [...this.moving];
+  }
+
+  async migrate(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
+    const cell = this.rt.directory.get(taskId);
+    if (!cell) throw new UnknownTaskError(taskId);
+    if (this.moving.has(taskId)) throw new MigrationInProgressError(taskId);
+    if (options.to !== undefined && !this.rt.resourceActors.has(options.to)) {
+      throw new InvalidArgumentError('options.to', `resource ${options.to} is not on this node (moving across nodes is not available yet)`);
+    }
+    if (options.to === cell.resource.id) throw new InvalidArgumentError('options.to', `task ${taskId} already runs on ${options.to}`);
+    const clock = this.rt.clock;
+    const t0 = clock.now();
+    const report: MigrationReport = {
+      id: `mig-${++this.seq}`,
+      task: taskId,
+      from: cell.resource.id,
+      to: options.to ?? '',
+      granularity: 'task',
+      phases: [{ phase: 'propose', atMs: t0 }],
+      pauseMs: 0,
+      totalMs: 0,
+      bytes: 0,
+      preCopyRounds: 0,
+      outcome: 'aborted',
+    };
+    this.moving.add(taskId);
+    this.rt.emit({ type: 'migration.started', timeMs: t0, migration: report.id, taskId, from: report.from, to: report.to });
+    try {
+      const target = this.propose(cell, options.to);
+      report.to = target.id;
+      report.phases.push({ phase: 'prepare', atMs: clock.now() });
+      const frozenAt = clock.now();
+      report.phases.push({ phase: 'freeze', atMs: frozenAt });
+      const cells = movingWith(cell);
+      await Promise.all(cells.map((c) => c.freeze()));
+      if (cell.status === 'stopped') throw new Error('the task stopped while freezing');
+      if (!target.up || target.draining) throw new Error(`target ${target.id} went away`);
+      report.phases.push({ phase: 'commit', atMs: clock.now() });
+      this.rt.supervisor.moveLive(cell, target);
+      report.phases.push({ phase: 'redirect', atMs: clock.now() });
+      for (const c of cells) c.thaw();
+      report.pauseMs = clock.now() - frozenAt;
+      report.phases.push({ phase: 'decommission', atMs: clock.now() });
+      report.outcome = 'committed';
+    } catch (err) {
+      for (const c of movingWith(cell)) if (c.isFrozen && c.status !== 'stopped') c.thaw();
+      report.reason = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.moving.delete(taskId);
+    }
+    report.totalMs = clock.now() - t0;
+    this.history.push(report);
+    if (this.history.length > HISTORY) this.history.shift();
+    this.rt.emit(
+      report.outcome === 'committed'
+        ? { type: 'migration.committed', timeMs: clock.now(), migration: report.id, taskId, from: report.from, to: report.to, pauseMs: report.pauseMs }
+        : { type: 'migration.aborted', timeMs: clock.now(), migration: report.id, taskId, from: report.from, to: report.to, reason: report.reason ?? '' },
+    );
+    return report;
+  }
+
+  /** The target: the one asked for if it can take the task, else the best other one. */
+  private propose(cell: TaskCell, to: string | undefined): ResourceActor {
+    const request = {
+      task: cell.def.name,
+      affinity: this.rt.affinities.get(cell),
+      kernelKinds: cell.def.kernels ? (Object.keys(cell.def.kernels) as DeviceKind[]) : undefined,
+      computeUnits: subtree(cell, 'computeUnits'),
+      memoryBytes: subtree(cell, 'memoryBytes'),
+      exclude: new Set([cell.resource.id]),
+    };
+    if (to === undefined) return place(this.rt.resourceActors.values(), request);
+    const target = this.rt.resourceActors.get(to)!;
+    const why = unmetConstraint(target, request);
+    if (why) {
+      const unmet: UnmetConstraint[] = [{ resource: to, ...why }];
+      throw new NoResourceError(cell.def.name, why.constraint, unmet);
+    }
+    return target;
+  }
+}
+
+/** The cell and its descendants on the same resource: what moves together. */
+function movingWith(cell: TaskCell): TaskCell[] {
+  const out = [cell];
+  for (const c of cell.children.values()) if (c.resource === cell.resource) out.push(...movingWith(c));
+  return out;
+}
+
+function subtree(cell: TaskCell, key: 'computeUnits' | 'memoryBytes'): number {
+  let sum = cell.demand[key];
+  for (const c of cell.children.values()) if (c.resource === cell.resource) sum += subtree(c, key);
+  return sum;
+}

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import {
+  InvalidArgumentError,
+  MigrationInProgressError,
+  UnknownTaskError,
+  connectDebugSocket,
+  createRuntime,
+  defineTask,
+  simulatedDevice,
+  TaskRef,
+  type Runtime,
+} from '../../src/index.js';
+import { counter } from '../fixtures.js';
+import { quietRuntime, recordEvents } from '../helpers.js';
+
+const devices = () => [
+  simulatedDevice({ kind: 'cpu', id: 'cpu-0' }),
+  simulatedDevice({ kind: 'gpu', id: 'gpu-0' }),
+  simulatedDevice({ kind: 'gpu', id: 'gpu-1', computeUnits: 1 }),
+];
+
+/** Keeps a live function in its state (no codec could carry it) and runs the kernel of where it is. */
+const worker = defineTask<{ seen: number[]; live: () => string }, { n: number } | 'where' | 'slow', unknown>({
+  name: 'worker',
+  kernels: { cpu: () => 'cpu kernel', gpu: () => 'gpu kernel' },
+  init: () => ({ seen: [], live: () => 'still the same closure' }),
+  async receive(s, msg, ctx) {
+    if (msg === 'where') {
+      ctx.reply({ kernel: ctx.kernel(null), resource: ctx.resource.id, seen: s.seen, live: s.live() });
+      return s;
+    }
+    if (msg === 'slow') {
+      await new Promise((resolve) => setImmediate(resolve));
+      s.seen.push(-1);
+      return s;
+    }
+    s.seen.push(msg.n);
+    return s;
+  },
+});
+
+describe('Runtime#migrate (within a node)', () => {
+  let rt: Runtime;
+  afterEach(async () => rt?.shutdown());
+
+  it('moves a running task with its live state, in order, to the target\'s kernel, and reports every phase', async () => {
+    rt = quietRuntime({ devices: devices() });
+    const events = recordEvents(rt, ['migration.started', 'migration.committed']);
+    const ref = rt.spawn(worker, { id: 'w', affinity: { prefer: [{ kind: 'cpu' }] } });
+    for (let i = 0; i < 3; i++) rt.send(ref, { n: i });
+    rt.send(ref, 'slow'); // an async turn may be in flight when the freeze comes: it finishes first
+    const moving = rt.migrate(ref, { to: 'gpu-0' });
+    for (let i = 3; i < 6; i++) rt.send(ref, { n: i }); // arrive during the migration
+    const report = await moving;
+    assert.equal(report.outcome, 'committed');
+    assert.deepEqual([report.task, report.from, report.to, report.bytes], ['w', 'cpu-0', 'gpu-0', 0]);
+    assert.deepEqual(
+      report.phases.map((p) => p.phase),
+      ['propose', 'prepare', 'freeze', 'commit', 'redirect', 'decommission'],
+    );
+    assert.ok(report.pauseMs >= 0 && report.pauseMs <= report.totalMs);
+    const after = (await rt.ask(ref, 'where')) as { kernel: string; resource: string; seen: number[]; live: string };
+    assert.deepEqual(after, { kernel: 'gpu kernel', resource: 'gpu-0', seen: [0, 1, 2, -1, 3, 4, 5], live: 'still the same closure' });
+    const info = rt.tasks()[0]!;
+    assert.deepEqual([info.resource, info.epoch, info.path], ['gpu-0', 1, '/system/resources/gpu-0/task:w']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['migration.started', 'migration.committed'],
+    );
+    assert.deepEqual(rt.migrations().map((m) => m.id), [report.id]);
+  });
+
+  it('picks the best other resource when no target is given', async () => {
+    rt = quietRuntime({ devices: devices() });
+    const ref = rt.spawn(counter, { input: 4, affinity: { require: { kinds: ['gpu'] }, prefer: [{ resource: 'gpu-1' }] } });
+    assert.equal(rt.tasks()[0]?.resource, 'gpu-1');
+    const report = await rt.migrate(ref);
+    assert.equal(report.to, 'gpu-0');
+    assert.equal(await rt.ask(ref, { type: 'get' }), 4);
+  });
+
+  it('aborts, leaving the task running untouched, when the target refuses', async () => {
+    rt = quietRuntime({ devices: devices() });
+    const big = defineTask({ ...counter, name: 'big', demand: { computeUnits: 2 } });
+    const ref = rt.spawn(big, { input: 9, affinity: { prefer: [{ kind: 'cpu' }] } });
+    const report = await rt.migrate(ref, { to: 'gpu-1' }); // one compute unit only
+    assert.equal(report.outcome, 'aborted');
+    assert.match(report.reason ?? '', /capacity/);
+    assert.equal(rt.tasks()[0]?.resource, 'cpu-0');
+    assert.equal(await rt.ask(ref, { type: 'get' }), 9);
+    const pinned = rt.spawn(counter, { affinity: { require: { kinds: ['cpu'] } } });
+    assert.equal((await rt.migrate(pinned)).outcome, 'aborted');
+  });
+
+  it('refuses a second migration of a moving task, an unknown task, and a move to where it is', async () => {
+    rt = quietRuntime({ devices: devices() });
+    const ref = rt.spawn(worker, { affinity: { prefer: [{ kind: 'cpu' }] } });
+    rt.send(ref, 'slow');
+    const first = rt.migrate(ref, { to: 'gpu-0' });
+    await assert.rejects(rt.migrate(ref, { to: 'gpu-1' }), (err: unknown) => err instanceof MigrationInProgressError && err.code === 'GODWIT_ERR_MIGRATION_IN_PROGRESS');
+    assert.equal((await first).outcome, 'committed');
+    await assert.rejects(rt.migrate(new TaskRef('ghost', 'worker')), UnknownTaskError);
+    await assert.rejects(rt.migrate(ref, { to: 'gpu-0' }), InvalidArgumentError);
+  });
+
+  it('moves one child task alone; its parent stays and keeps its ref', async () => {
+    rt = quietRuntime({ devices: devices() });
+    const parent = defineTask<TaskRef, 'kid'>({
+      name: 'parent',
+      init: (_i, ctx) => ctx.spawnChild(counter, { id: 'kid', input: 5 }),
+      receive: (kid, _m, ctx) => (ctx.reply(kid), kid),
+    });
+    const p = rt.spawn(parent, { id: 'p', affinity: { prefer: [{ kind: 'cpu' }] } });
+    const kid = await rt.ask<TaskRef>(p, 'kid');
+    const report = await rt.migrate(kid, { to: 'gpu-0' });
+    assert.equal(report.outcome, 'committed');
+    assert.deepEqual(
+      rt.tasks().map((t) => [t.id, t.resource, t.path]),
+      [
+        ['p', 'cpu-0', '/system/resources/cpu-0/task:p'],
+        ['p/kid', 'gpu-0', '/system/resources/gpu-0/task:kid'],
+      ],
+    );
+    rt.send(kid, { type: 'inc' });
+    assert.equal(await rt.ask(kid, { type: 'get' }), 6);
+    assert.equal((await rt.ask<TaskRef>(p, 'kid')).id, 'p/kid');
+    await rt.stop(p);
+    assert.equal(rt.tasks().length, 0, 'the child stops with its parent wherever it runs');
+  });
+
+  it('is the admin migrate command of the debug socket, and listed by migrations', async () => {
+    rt = createRuntime({ logger: { level: 'silent' }, devices: devices(), debug: { token: 'm', admin: true } });
+    await rt.ready;
+    const ref = rt.spawn(counter, { id: 'c', input: 1, affinity: { prefer: [{ kind: 'cpu' }] } });
+    await rt.ask(ref, { type: 'get' });
+    const client = await connectDebugSocket(rt.debugUrl!, { token: 'm' });
+    try {
+      const report = (await client.request('migrate', { task: 'c', to: 'gpu-0' })) as { outcome?: string; result?: { outcome: string } };
+      assert.equal((report.result ?? report).outcome, 'committed');
+      const listed = (await client.request('migrations')) as { supported: boolean; migrations: Array<{ task: string }> };
+      assert.equal(listed.supported, true);
+      assert.deepEqual(listed.migrations.map((m) => m.task), ['c']);
+    } finally {
+      await client.close();
+    }
+  });
+});
