@@ -71,6 +71,10 @@ export class TaskCell {
   pendingRestore: Snapshot | undefined;
   backoffTimer: TimerHandle | undefined;
   readonly demand: { computeUnits: number; memoryBytes: number };
+  /** Time spent in the synchronous part of `receive`, ms (measured per turn, not per message). */
+  handlerMs = 0;
+  /** Counters and gauges the task reports through `ctx.metrics`. */
+  readonly custom = new Map<string, number>();
 
   private scheduled = false;
   private busy = false;
@@ -159,8 +163,13 @@ export class TaskCell {
     if (this.busy || this.frozen || (this.status !== 'running' && this.status !== 'starting')) return;
     if (!this.initialized && !this.start()) return;
     const limit = this.host.throughput;
-    for (let n = 0; n < limit && this.mailbox.length > 0 && this.status === 'running' && !this.frozen; n++) {
-      if (!this.handleNext()) return;
+    const t0 = performance.now();
+    try {
+      for (let n = 0; n < limit && this.mailbox.length > 0 && this.status === 'running' && !this.frozen; n++) {
+        if (!this.handleNext()) return;
+      }
+    } finally {
+      this.handlerMs += performance.now() - t0;
     }
     this.kick();
   }
@@ -380,6 +389,14 @@ function createContext(cell: TaskCell, host: CellHost): TaskContext {
     spawnChild: (task, options = {}) => host.spawnChild(cell, task as never, options),
     stopChild: (child) => host.stopChild(cell, child),
     children: () => [...cell.children.values()].map((c) => c.ref),
+    metrics: {
+      add(name: string, delta = 1) {
+        cell.custom.set(name, (cell.custom.get(name) ?? 0) + delta);
+      },
+      set(name: string, value: number) {
+        cell.custom.set(name, value);
+      },
+    },
     kernel<In, Out>(input: In): Out {
       const kind = cell.resource.device.kind;
       const fn = cell.def.kernels?.[kind] as ((input: In, ctx: TaskContext) => Out) | undefined;

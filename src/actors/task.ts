@@ -81,6 +81,8 @@ export interface TaskContext<Reply = unknown> {
   spawnChild<S, M, I>(task: TaskDefinition<S, M, unknown, I>, options?: SpawnChildOptions<I>): TaskRef;
   stopChild(child: TaskRef): void;
   children(): TaskRef[];
+  /** Counters (`add`) and gauges (`set`) the resource's monitor reports, summed over its tasks as `custom.<name>`. */
+  readonly metrics: { add(name: string, delta?: number): void; set(name: string, value: number): void };
   /** Runs this task's kernel for the current resource's kind; the resource accounts its compute. */
   kernel<In, Out>(input: In): Out;
 }

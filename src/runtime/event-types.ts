@@ -27,6 +27,7 @@ export type RuntimeEvent =
   | (Base & { type: 'migration.started'; migration: string; taskId: string; from: string; to: string })
   | (Base & { type: 'migration.committed'; migration: string; taskId: string; from: string; to: string; pauseMs: number })
   | (Base & { type: 'migration.aborted'; migration: string; taskId: string; from: string; to: string; reason: string })
+  | (Base & { type: 'metrics.recorded'; resources: string[]; samples: number })
   | (Base & { type: 'resource.added'; resource: string; kind: string })
   | (Base & { type: 'resource.failed'; resource: string; kind: string; tasks: number })
   | (Base & { type: 'resource.drained'; resource: string; kind: string; moved: number; stayed: number })

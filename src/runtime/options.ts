@@ -11,6 +11,9 @@ import type { AnyTaskDefinition } from '../actors/task.js';
 import type { ClusterOptions } from './cluster/types.js';
 import { defaultLinkLimits } from './transport/link.js';
 import { type CodecRegistry, defaultCodecRegistry } from '../codecs/registry.js';
+import { type MonitorOptions, resolveMonitorOptions } from './metrics/monitor.js';
+import type { MetricStoreOptions } from './metrics/metric-store.js';
+import type { PrometheusOptions } from './metrics/prometheus.js';
 import type { ResolvedClusterOptions } from './cluster/cluster-node.js';
 
 export interface RuntimeOptions extends ClusterOptions {
@@ -40,6 +43,12 @@ export interface RuntimeOptions extends ClusterOptions {
    * here (looked up by name). Tasks spawned locally need not be listed.
    */
   tasks?: AnyTaskDefinition[];
+  /** The resource monitors: sampling `intervalMs` (10 to 1000, default 1000) and `flushIntervalMs` (default 1000); `false` turns them off. */
+  monitor?: MonitorOptions | false;
+  /** How much history the metric store keeps per resource and metric (see docs/monitoring.md). */
+  metrics?: MetricStoreOptions;
+  /** Serve the latest metrics in the Prometheus text format on `http://host:port/metrics` (default off). */
+  prometheus?: PrometheusOptions;
   /** Codecs for snapshots (default: the shared registry with cbor, json and lazy arrow). */
   codecs?: CodecRegistry;
   /**
@@ -65,6 +74,9 @@ export interface ResolvedOptions {
   throughput: number;
   snapshotIntervalMs: number;
   tasks: AnyTaskDefinition[];
+  monitor: Required<MonitorOptions> | undefined;
+  metrics: MetricStoreOptions;
+  prometheus: PrometheusOptions | undefined;
   codecs: CodecRegistry;
   simulateSerialization: boolean;
   cluster: ResolvedClusterOptions | undefined;
@@ -100,6 +112,9 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     throughput: positive('throughput', o.throughput, 256, true),
     snapshotIntervalMs: positive('snapshotIntervalMs', o.snapshotIntervalMs, 1000),
     tasks: o.tasks ?? [],
+    monitor: o.monitor === false ? undefined : resolveMonitorOptions(o.monitor),
+    metrics: o.metrics ?? {},
+    prometheus: o.prometheus,
     codecs: o.codecs ?? defaultCodecRegistry,
     simulateSerialization: o.simulateSerialization ?? false,
     debug: o.debug,

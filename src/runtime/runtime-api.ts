@@ -10,6 +10,8 @@ import type { EventListener, Subscription } from './events.js';
 import type { Logger } from './logger.js';
 import type { Affinity } from './placement.js';
 import type { MigrateOptions, MigrationReport } from './migration.js';
+import type { BucketPoint, MetricPoint, MetricQuery } from './metrics/metric-store.js';
+import type { DeviceSampler } from './metrics/monitor.js';
 
 export interface SpawnOptions<Input = unknown> {
   /** TaskId (default `<task name>-<n>`). Must be unique in the runtime. */
@@ -75,6 +77,12 @@ export interface Runtime {
   migrate(ref: TaskRef, options?: MigrateOptions): Promise<MigrationReport>;
   /** The most recent migrations (at most 100), oldest first. */
   migrations(): MigrationReport[];
+  /** A resource's monitor samples of one metric (raw, or 1 s / 10 s buckets for older data); see docs/monitoring.md. */
+  metrics(resourceId: string, query: MetricQuery): Array<MetricPoint | BucketPoint>;
+  /** Feeds a resource's monitor from a device sampler (a plugin's latest readings) instead of its own accounting. */
+  monitorWith(resourceId: string, sampler: DeviceSampler): void;
+  /** The Prometheus endpoint's URL once ready, when `prometheus` is on. */
+  readonly prometheusUrl: string | undefined;
   /** Lets a drained resource take tasks again. */
   undrainResource(id: string): void;
   /** Subscribes to runtime events (all, or the types given). */

@@ -28,6 +28,10 @@ import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './opt
 import { type Affinity, mergeAffinity, place, validateAffinity } from './placement.js';
 import { Supervisor } from './supervisor.js';
 import { type MigrateOptions, type MigrationReport, Migrator } from './migration.js';
+import { type BucketPoint, type MetricPoint, type MetricQuery, MetricStore } from './metrics/metric-store.js';
+import { type DeviceSampler, Monitoring, type ResourceSample } from './metrics/monitor.js';
+import { type PrometheusEndpoint, startPrometheus } from './metrics/prometheus.js';
+import { packSamples } from './metrics/batch.js';
 import type { Runtime, SpawnOptions, TaskInfo } from './runtime-api.js';
 
 export type { Runtime, SpawnOptions, TaskInfo } from './runtime-api.js';
@@ -67,6 +71,9 @@ export class RuntimeImpl implements Runtime, CellHost {
   readonly system: ActorSystem;
   readonly supervisor: Supervisor;
   readonly migrator: Migrator;
+  readonly metricStore: MetricStore;
+  readonly monitoring: Monitoring | undefined;
+  private prometheusEndpoint: PrometheusEndpoint | undefined;
   deadLetters = 0;
   /** Task definitions by name: those given in options and every one spawned here. */
   readonly registry = new Map<string, TaskDefinition>();
@@ -96,11 +103,18 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.resourcesHandle = this.system.spawn(systemHandle, 'resources', () => {});
     this.supervisor = new Supervisor(this);
     this.migrator = new Migrator(this);
+    this.metricStore = new MetricStore(options.metrics);
+    this.monitoring = options.monitor
+      ? new Monitoring(options.monitor, this.clock, () => this.resourceActors.values(), (batch) => this.samplesTaken(batch), (resource, err) =>
+          this.log.warn({ resource, err }, 'device sampler failed; its metrics are unavailable'),
+        )
+      : undefined;
     for (const d of options.devices) this.addResource(d);
     for (const def of options.tasks) this.register(def);
     this.clusterHost = options.cluster ? new RuntimeClusterHost(this) : undefined;
     this.cluster = this.clusterHost ? new ClusterNode(this.clusterHost, options.cluster!, this.clock, this.log) : undefined;
     this.debugSource = options.debug || options.cluster ? createLocalDebugSource(this) : undefined;
+    this.monitoring?.start();
     this.ready = this.start();
     // A failed start is reported through `ready`; this keeps it from being an unhandled rejection too.
     this.ready.catch(() => {});
@@ -114,6 +128,9 @@ export class RuntimeImpl implements Runtime, CellHost {
   private async start(): Promise<void> {
     await this.cluster?.start();
     const debug = this.options.debug;
+    if (this.options.prometheus) {
+      this.prometheusEndpoint = await startPrometheus(this.metricStore, this.name, () => ({ deadLettersTotal: this.deadLetters, tasks: this.directory.size }), this.options.prometheus);
+    }
     if (debug && this.debugSource) {
       const local = this.adminSource(this.debugSource);
       const source = this.cluster?.rms ? createClusterDebugSource(local, this.cluster, this.log) : local;
@@ -132,6 +149,37 @@ export class RuntimeImpl implements Runtime, CellHost {
       migrate: (request: { task: string; to?: string }) => this.migrator.migrate(request.task, request.to === undefined ? {} : { to: request.to }),
       migrations: () => this.migrator.history.map((r) => ({ ...r, startedAtMs: r.phases[0]?.atMs ?? 0, phase: r.phases.at(-1)?.phase ?? 'propose' })),
     };
+  }
+
+  /** URL of the Prometheus endpoint once ready (undefined when off). */
+  get prometheusUrl(): string | undefined {
+    return this.prometheusEndpoint?.url;
+  }
+
+  /** Samples of local resources: into the store, and to the RMS when this node is an agent. */
+  private samplesTaken(batch: ResourceSample[]): void {
+    this.recordSamples(batch);
+    const c = this.cluster;
+    if (c && !c.rms && c.rmsNode !== undefined) c.trySend(c.rmsNode, [Env.control, Control.metrics, packSamples(batch)]);
+  }
+
+  recordSamples(batch: readonly ResourceSample[]): void {
+    for (const s of batch) this.metricStore.record(s.resource, s.timeMs, s.metrics);
+    if (this.observed && batch.length > 0) {
+      this.emit({ type: 'metrics.recorded', timeMs: this.clock.now(), resources: [...new Set(batch.map((s) => s.resource))], samples: batch.length });
+    }
+  }
+
+  metrics(resourceId: string, query: MetricQuery): Array<MetricPoint | BucketPoint> {
+    if (typeof query?.metric !== 'string') throw new InvalidArgumentError('query.metric', 'must name a metric');
+    return this.metricStore.query(resourceId, query);
+  }
+
+  /** Attaches a device sampler (a plugin's latest readings) to a resource's monitor. */
+  monitorWith(resourceId: string, sampler: DeviceSampler): void {
+    if (!this.resourceActors.has(resourceId)) throw new UnknownResourceError(resourceId);
+    if (!this.monitoring) throw new InvalidArgumentError('monitor', 'monitoring is off for this runtime');
+    this.monitoring.attach(resourceId, sampler);
   }
 
   get url(): string | undefined {
@@ -504,6 +552,8 @@ export class RuntimeImpl implements Runtime, CellHost {
     for (const cell of [...this.directory.values()]) if (!cell.parent) this.stopCell(cell, 'shutdown');
     this.shutDown = true;
     await this.ready.catch(() => {});
+    this.monitoring?.stop();
+    await this.prometheusEndpoint?.close();
     await this.debugServer?.close();
     await this.cluster?.stop();
     this.system.shutdown();

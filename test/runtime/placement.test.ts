@@ -98,6 +98,7 @@ describe('placement', () => {
   });
 
   it('runs the kernel of the hosting kind and accounts its time by the device speed', async () => {
+    await rt.shutdown();
     rt = quietRuntime({
       devices: [
         simulatedDevice({ kind: 'cpu', id: 'cpu-0' }),

@@ -147,7 +147,7 @@ export class ClusterNode {
 
   private heartbeat(): void {
     if (this.rmsNode === undefined) return;
-    this.trySend(this.rmsNode, [Env.control, Control.heartbeat, { resources: this.host.localResources() }]);
+    this.trySend(this.rmsNode, [Env.control, Control.heartbeat, { resources: this.host.localResources(), sentAtMs: this.clock.now() }]);
   }
 
   private shipSnapshots(): void {
@@ -418,6 +418,9 @@ export class ClusterNode {
         return;
       case Control.restore:
         this.host.restoreRequested(p['tasks'] as never);
+        return;
+      case Control.heartbeatAck:
+        if (typeof p['sentAtMs'] === 'number') this.host.rttMeasured(this.clock.now() - p['sentAtMs']);
         return;
       case Control.request:
         void this.requests.answer(link, p, (kind, payload) => this.host.answer(kind, payload));

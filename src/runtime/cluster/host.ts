@@ -21,6 +21,10 @@ export interface ClusterHost {
   restoreRequested(tasks: ShippedSnapshot[]): void;
   /** Answers a question another node asked (`ClusterNode.request`). */
   answer(kind: string, payload: unknown): unknown;
+  /** Monitor samples another node shipped (RMS). */
+  samplesArrived(packed: unknown): void;
+  /** The round trip of a heartbeat to the RMS. */
+  rttMeasured(ms: number): void;
   /** Emits a cluster event. */
   nodeEvent(type: 'node.joined' | 'node.down', node: string): void;
 }

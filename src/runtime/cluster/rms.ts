@@ -69,8 +69,12 @@ export class Rms {
       case Control.heartbeat: {
         const m = this.node.members.get(link.peer);
         if (m && Array.isArray(p['resources'])) m.resources = p['resources'] as MemberInfo['resources'];
+        link.send([Env.control, Control.heartbeatAck, { sentAtMs: p['sentAtMs'] ?? null }]);
         return;
       }
+      case Control.metrics:
+        this.host.samplesArrived(p);
+        return;
       case Control.dir:
         this.applyDir(p['op'] as 'add' | 'remove', p['entry'] as DirEntry);
         return;

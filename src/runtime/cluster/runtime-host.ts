@@ -13,6 +13,7 @@ import { Env } from '../transport/frames.js';
 import { errorToWire } from '../transport/wire-errors.js';
 import type { ClusterHost } from './host.js';
 import { answerDebugRequest } from '../debug-cluster-source.js';
+import { unpackSamples } from '../metrics/batch.js';
 import { Control, type DirEntry, type ShippedSnapshot, type TaskTypeInfo } from './types.js';
 
 export class RuntimeClusterHost implements ClusterHost {
@@ -127,6 +128,14 @@ export class RuntimeClusterHost implements ClusterHost {
   answer(kind: string, payload: unknown): unknown {
     if (!this.rt.debugSource) throw new Error('this node keeps no debug source');
     return answerDebugRequest(this.rt.adminSource(this.rt.debugSource), kind, payload);
+  }
+
+  samplesArrived(packed: unknown): void {
+    this.rt.recordSamples(unpackSamples(packed));
+  }
+
+  rttMeasured(ms: number): void {
+    if (this.rt.monitoring) this.rt.monitoring.rttMs = ms;
   }
 
   nodeEvent(type: 'node.joined' | 'node.down', node: string): void {

@@ -80,6 +80,9 @@ export const Control = {
   spawnFailed: 'spawn-failed',
   snapshots: 'snapshots',
   restore: 'restore',
+  /** Monitor samples for the RMS's metric store (packed: see metrics/batch.ts). */
+  metrics: 'metrics',
+  heartbeatAck: 'hb-ack',
   /** [CONTROL, 'req', { id, kind, payload }]: a question to another node (debug views). */
   request: 'req',
   /** [CONTROL, 'res', { id, ok, value | error }] */

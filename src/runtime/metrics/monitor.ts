@@ -1,0 +1,164 @@
+/**
+ * The monitor of every resource actor: every `intervalMs` (10 ms to 1 s) it samples the device
+ * (through its sampler) and the tasks the resource hosts, and hands the samples to a sink that
+ * batches them (every `flushIntervalMs`) for the metric store, locally or on the RMS.
+ *
+ * Metrics of a sample: the device's (`utilization` 0..1, `memoryUsedBytes`, `memoryTotalBytes`,
+ * `powerW`, `temperatureC`, and whatever else its sampler gives), then `tasks`, `messagesPerS`,
+ * `handlerMsPerS` (synchronous receive time per second), `queueDepth`, `eventLoopUtilization`
+ * (of the node's event loop, 0..1), `rttMs` (to the RMS; null on the RMS itself), and
+ * `custom.<name>` summed over the tasks' `ctx.metrics`. null means unavailable, never zero.
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { InvalidArgumentError } from '../../errors.js';
+import type { ResourceActor } from '../../actors/resource.js';
+import type { Clock, TimerHandle } from '../clock.js';
+
+export type Metrics = Record<string, number | null>;
+
+/** Latest readings of a device; a plugin, a simulated device, or the resource's own accounting. */
+export type DeviceSampler = (nowMs: number) => Metrics;
+
+export interface MonitorOptions {
+  /** Sampling interval, ms: 10 to 1000 (default 1000). */
+  intervalMs?: number;
+  /** How often samples are handed on in one batch, ms (default 1000). */
+  flushIntervalMs?: number;
+}
+
+export interface ResourceSample {
+  resource: string;
+  timeMs: number;
+  metrics: Metrics;
+}
+
+export function resolveMonitorOptions(o: MonitorOptions | undefined): Required<MonitorOptions> {
+  const intervalMs = o?.intervalMs ?? 1000;
+  const flushIntervalMs = o?.flushIntervalMs ?? 1000;
+  if (typeof intervalMs !== 'number' || !(intervalMs >= 10 && intervalMs <= 1000)) {
+    throw new InvalidArgumentError('monitor.intervalMs', `must be between 10 and 1000 ms, got ${String(intervalMs)}`);
+  }
+  if (typeof flushIntervalMs !== 'number' || !(flushIntervalMs > 0)) throw new InvalidArgumentError('monitor.flushIntervalMs', 'must be a positive number of ms');
+  return { intervalMs, flushIntervalMs };
+}
+
+/** The sampler a resource gets when no device plugin is attached: its own accounting. */
+export function accountingSampler(r: ResourceActor): DeviceSampler {
+  let lastMs: number | undefined;
+  let lastBusyMs = r.busyMs;
+  return (nowMs) => {
+    const dt = lastMs === undefined ? 0 : nowMs - lastMs;
+    const utilization = dt > 0 ? Math.min(1, Math.max(0, (r.busyMs - lastBusyMs) / dt)) : 0;
+    lastMs = nowMs;
+    lastBusyMs = r.busyMs;
+    const p = r.device.power;
+    return {
+      utilization,
+      memoryUsedBytes: r.usedMemoryBytes,
+      memoryTotalBytes: r.device.memoryBytes,
+      powerW: p.idleW + (p.peakW - p.idleW) * utilization,
+      temperatureC: null,
+    };
+  };
+}
+
+interface TaskTotals {
+  processed: number;
+  handlerMs: number;
+}
+
+export class Monitoring {
+  private timer: TimerHandle | undefined;
+  private flushTimer: TimerHandle | undefined;
+  private batch: ResourceSample[] = [];
+  private readonly samplers = new Map<string, DeviceSampler>();
+  private readonly last = new Map<string, TaskTotals & { atMs: number }>();
+  private elu: EventLoopUtilization | undefined;
+  /** Measured round trip to the RMS, ms (set by the cluster layer). */
+  rttMs: number | null = null;
+
+  constructor(
+    readonly options: Required<MonitorOptions>,
+    private readonly clock: Clock,
+    private readonly resources: () => Iterable<ResourceActor>,
+    private readonly sink: (batch: ResourceSample[]) => void,
+    private readonly onSamplerError: (resource: string, err: unknown) => void = () => {},
+  ) {}
+
+  /** Attaches a device sampler to a resource (replacing its accounting sampler). */
+  attach(resource: string, sampler: DeviceSampler): void {
+    this.samplers.set(resource, sampler);
+  }
+
+  start(): void {
+    const tick = () => {
+      this.sampleAll();
+      this.timer = this.clock.setTimer(tick, this.options.intervalMs);
+    };
+    const flush = () => {
+      this.flush();
+      this.flushTimer = this.clock.setTimer(flush, this.options.flushIntervalMs);
+    };
+    this.timer = this.clock.setTimer(tick, this.options.intervalMs);
+    this.flushTimer = this.clock.setTimer(flush, this.options.flushIntervalMs);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.flushTimer?.cancel();
+    this.flush();
+  }
+
+  /** Takes one sample of every up resource now (the timer calls this). */
+  sampleAll(): void {
+    const now = this.clock.now();
+    const elu = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    for (const r of this.resources()) {
+      if (!r.up) continue;
+      let sampler = this.samplers.get(r.id);
+      if (!sampler) this.samplers.set(r.id, (sampler = accountingSampler(r)));
+      let device: Metrics;
+      try {
+        device = sampler(now);
+      } catch (err) {
+        // A sampler that throws reports its metrics as unavailable; the monitor goes on.
+        this.onSamplerError(r.id, err);
+        device = { utilization: null, memoryUsedBytes: null, memoryTotalBytes: null, powerW: null, temperatureC: null };
+      }
+      this.batch.push({ resource: r.id, timeMs: now, metrics: { ...device, ...this.taskMetrics(r, now), eventLoopUtilization: elu.utilization, rttMs: this.rttMs } });
+    }
+  }
+
+  private taskMetrics(r: ResourceActor, now: number): Metrics {
+    let processed = 0;
+    let handlerMs = 0;
+    let queueDepth = 0;
+    const custom: Metrics = {};
+    for (const c of r.cells) {
+      processed += c.processed;
+      handlerMs += c.handlerMs;
+      queueDepth += c.mailbox.length;
+      for (const [name, value] of c.custom) custom[`custom.${name}`] = ((custom[`custom.${name}`] as number | undefined) ?? 0) + value;
+    }
+    const prev = this.last.get(r.id);
+    this.last.set(r.id, { processed, handlerMs, atMs: now });
+    const dtS = prev ? (now - prev.atMs) / 1000 : 0;
+    // A task that moved away takes its counters with it: a negative delta reads as unavailable.
+    const rate = (x: number, y: number | undefined) => (dtS > 0 && y !== undefined && x >= y ? (x - y) / dtS : null);
+    return {
+      tasks: r.cells.size,
+      messagesPerS: rate(processed, prev?.processed),
+      handlerMsPerS: rate(handlerMs, prev?.handlerMs),
+      queueDepth,
+      ...custom,
+    };
+  }
+
+  flush(): void {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.sink(batch);
+  }
+}
