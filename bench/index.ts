@@ -3,5 +3,7 @@ import type { Bench } from './report.js';
 
 export const benches: Record<string, () => Promise<Bench>> = {
   messaging: async () => (await import('./messaging.bench.js')).bench,
+  codecs: async () => (await import('./codecs.bench.js')).bench,
   transport: async () => (await import('./transport.bench.js')).bench,
+  monitoring: async () => (await import('./monitoring.bench.js')).bench,
 };

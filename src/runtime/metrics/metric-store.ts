@@ -131,7 +131,8 @@ export class MetricStore {
   record(resource: string, timeMs: number, metrics: Readonly<Record<string, number | null>>): void {
     let byMetric = this.series.get(resource);
     if (!byMetric) this.series.set(resource, (byMetric = new Map()));
-    for (const [name, value] of Object.entries(metrics)) {
+    for (const name in metrics) {
+      const value = metrics[name];
       let s = byMetric.get(name);
       if (!s) byMetric.set(name, (s = new Series(this.options)));
       s.add(timeMs, typeof value === 'number' && Number.isFinite(value) ? value : null);

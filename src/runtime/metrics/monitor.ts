@@ -126,33 +126,40 @@ export class Monitoring {
         this.onSamplerError(r.id, err);
         device = { utilization: null, memoryUsedBytes: null, memoryTotalBytes: null, powerW: null, temperatureC: null };
       }
-      this.batch.push({ resource: r.id, timeMs: now, metrics: { ...device, ...this.taskMetrics(r, now), eventLoopUtilization: elu.utilization, rttMs: this.rttMs } });
+      this.addTaskMetrics(r, now, device);
+      device['eventLoopUtilization'] = elu.utilization;
+      device['rttMs'] = this.rttMs;
+      this.batch.push({ resource: r.id, timeMs: now, metrics: device });
     }
   }
 
-  private taskMetrics(r: ResourceActor, now: number): Metrics {
+  /** Adds the task counters of `r` to `out` (one object per sample: this runs every 10 ms per resource). */
+  private addTaskMetrics(r: ResourceActor, now: number, out: Metrics): void {
     let processed = 0;
     let handlerMs = 0;
     let queueDepth = 0;
-    const custom: Metrics = {};
     for (const c of r.cells) {
       processed += c.processed;
       handlerMs += c.handlerMs;
       queueDepth += c.mailbox.length;
-      for (const [name, value] of c.custom) custom[`custom.${name}`] = ((custom[`custom.${name}`] as number | undefined) ?? 0) + value;
+      if (c.custom.size === 0) continue;
+      for (const [name, value] of c.custom) {
+        const key = `custom.${name}`;
+        out[key] = ((out[key] as number | undefined) ?? 0) + value;
+      }
     }
-    const prev = this.last.get(r.id);
-    this.last.set(r.id, { processed, handlerMs, atMs: now });
-    const dtS = prev ? (now - prev.atMs) / 1000 : 0;
-    // A task that moved away takes its counters with it: a negative delta reads as unavailable.
-    const rate = (x: number, y: number | undefined) => (dtS > 0 && y !== undefined && x >= y ? (x - y) / dtS : null);
-    return {
-      tasks: r.cells.size,
-      messagesPerS: rate(processed, prev?.processed),
-      handlerMsPerS: rate(handlerMs, prev?.handlerMs),
-      queueDepth,
-      ...custom,
-    };
+    let prev = this.last.get(r.id);
+    if (!prev) this.last.set(r.id, (prev = { processed, handlerMs, atMs: Number.NaN }));
+    const dtS = (now - prev.atMs) / 1000;
+    // No rate before two samples; a task that moved away takes its counters with it, and a
+    // negative delta reads as unavailable too.
+    out['tasks'] = r.cells.size;
+    out['messagesPerS'] = dtS > 0 && processed >= prev.processed ? (processed - prev.processed) / dtS : null;
+    out['handlerMsPerS'] = dtS > 0 && handlerMs >= prev.handlerMs ? (handlerMs - prev.handlerMs) / dtS : null;
+    out['queueDepth'] = queueDepth;
+    prev.processed = processed;
+    prev.handlerMs = handlerMs;
+    prev.atMs = now;
   }
 
   flush(): void {
