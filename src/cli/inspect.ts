@@ -160,9 +160,14 @@ function tasksTable(tasks: readonly DebugTask[]): string {
   );
 }
 
+/** A monitor reading for a table: `-` when unavailable or not sampled yet. */
+function reading(value: number | null | undefined, digits: number): string {
+  return typeof value === 'number' ? value.toFixed(digits) : '-';
+}
+
 function resourcesTable(resources: readonly DebugResource[]): string {
   return table(
-    ['RESOURCE', 'NODE', 'KIND', 'STATUS', 'TASKS', 'UNITS USED', 'MEMORY USED', 'UTILIZATION', 'ENERGY J'],
+    ['RESOURCE', 'NODE', 'KIND', 'STATUS', 'TASKS', 'UNITS USED', 'MEMORY USED', 'UTILIZATION', 'ENERGY J', 'POWER W', 'TEMP C', 'MSGS/S'],
     resources.map((r) => [
       r.id,
       r.node,
@@ -173,6 +178,9 @@ function resourcesTable(resources: readonly DebugResource[]): string {
       `${mib(r.used.memoryBytes)}/${mib(r.capacity.memoryBytes)} MiB`,
       `${(r.utilization * 100).toFixed(1)}%`,
       r.energyJ.toFixed(1),
+      reading(r.metrics?.['powerW'], 1),
+      reading(r.metrics?.['temperatureC'], 1),
+      reading(r.metrics?.['messagesPerS'], 0),
     ]),
   );
 }

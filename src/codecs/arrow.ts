@@ -16,13 +16,13 @@
  * Layout: a 16-byte godwit prefix (magic, a CRC-32C of the IPC framing and metadata, message
  * count; see arrow-frame.ts, which checks them before apache-arrow parses anything), then a
  * concatenation of Arrow IPC streams (schema, batches, end marker): strip the first 16 bytes to
- * hand the rest to any Arrow reader. Each stream's schema metadata carries `godwit.arrow` (format 1), `godwit.shape` (table | batch |
- * columns | parts), `godwit.kind`, `godwit.part` (name), `godwit.index` / `godwit.count` (part
- * position and total) and `godwit.rows`; decode checks them all, so foreign Arrow data, a dropped
- * part or a dropped batch is a `CodecError` rather than a smaller state.
+ * hand the rest to any Arrow reader. Each stream's schema metadata carries `godwit.arrow`
+ * (format 1), `godwit.shape` (table | batch | columns | parts), `godwit.kind`, `godwit.part`
+ * (name), `godwit.index` / `godwit.count` (part position and total) and `godwit.rows`; decode
+ * checks them all, so foreign Arrow data, a dropped part or a dropped batch is a `CodecError`
+ * rather than a smaller state. User metadata keys starting with `godwit.` are not preserved.
  *
- * Copies: encode copies every buffer once into the contiguous output. Decode
- * is zero-copy: typed-array columns and Table buffers are views over the input bytes, provided
+ * Copies: encode copies every buffer once into the contiguous output. Decode is zero-copy: typed-array columns and Table buffers are views over the input bytes, provided
  * the input starts at an 8-byte-aligned offset (the snapshot envelope and chunk assembler keep
  * it so); misaligned input is copied once first. A columns stream written by another producer
  * with several batches is concatenated (copied).
@@ -134,7 +134,7 @@ function makeArrowCodec(A: ArrowModule): Codec {
   function encode(state: unknown): Uint8Array {
     const { shape, streams } = plan(state);
     try {
-      // Every stream goes into one queue behind the prefix; joining it is the only copy.
+      // Every stream goes into one queue behind the prefix; joining it is the only copy of the data.
       const sink = new A.AsyncByteQueue();
       sink.write(newArrowPrefix());
       streams.forEach((s, i) => writeStream(sink, shape, s, i, streams.length));

@@ -99,6 +99,8 @@ function compress(raw: Uint8Array, how: Compression): Uint8Array {
 /** Wraps already-encoded payload bytes into an envelope (one copy of the payload). */
 export function sealSnapshot(options: SealOptions): Uint8Array {
   const { task, stateVersion, payload } = options;
+  if (!(payload instanceof Uint8Array)) throw new InvalidArgumentError('payload', 'must be a Uint8Array');
+  if (typeof task !== 'string') throw new InvalidArgumentError('task', 'must be a string');
   if (!Number.isInteger(stateVersion) || stateVersion < 0 || stateVersion > MAX_STATE_VERSION) {
     throw new InvalidArgumentError('stateVersion', 'must be an integer in 0..4294967295');
   }

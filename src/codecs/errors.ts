@@ -52,8 +52,8 @@ export class CodecError extends GodwitError {
 
 /** A lazily loaded codec (arrow, protobuf) was asked for synchronously before `registry.load(name)`. */
 export class CodecNotLoadedError extends CodecError {
-  constructor(codec: string, operation: CodecOperation = CodecOperations.DECODE) {
-    super({ codec, operation, reason: `the codec is registered but not loaded yet (await registry.load('${codec}') first)` });
+  constructor(codec: string, operation: CodecOperation = CodecOperations.LOAD) {
+    super({ codec, operation, reason: `it is registered but not loaded yet (await registry.load('${codec}') first)` });
   }
 }
 

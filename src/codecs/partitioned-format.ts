@@ -2,7 +2,7 @@
  * Wire shapes of `PartitionedState` snapshots and deltas: plain objects of arrays, strings and
  * numbers (plus the user's values), so the cbor codec carries them as they are. Anything read
  * back from bytes is validated here before it touches a state: a malformed shape is a
- * `CodecError` with codec `partitioned`.
+ * `CodecError` with codec `partitioned`. Also the in-memory partition shape and its conversions.
  */
 import { CodecError, CodecOperations } from './errors.js';
 
@@ -133,4 +133,44 @@ export function partitionOfKey(key: string, partitionCount: number): number {
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0) % partitionCount;
+}
+
+/** One live entry of an in-memory partition. */
+export interface Entry<V> {
+  value: V;
+  version: number;
+}
+
+/** In-memory partition of a `PartitionedState` (its wire form is `PartitionData`). */
+export interface Partition<V> {
+  version: number;
+  floor: number;
+  entries: Map<string, Entry<V>>;
+  tombstones: Map<string, number>;
+}
+
+export function emptyPartition<V>(): Partition<V> {
+  return { version: 0, floor: 0, entries: new Map(), tombstones: new Map() };
+}
+
+export function partitionData<V>(id: number, p: Partition<V>): PartitionData {
+  const data: PartitionData = { id, version: p.version, floor: p.floor, keys: [], values: [], versions: [], deleted: [], deletedVersions: [] };
+  for (const [k, e] of p.entries) {
+    data.keys.push(k);
+    data.values.push(e.value);
+    data.versions.push(e.version);
+  }
+  for (const [k, v] of p.tombstones) {
+    data.deleted.push(k);
+    data.deletedVersions.push(v);
+  }
+  return data;
+}
+
+export function toPartition<V>(data: PartitionData): Partition<V> {
+  const entries = new Map<string, Entry<V>>();
+  data.keys.forEach((k, i) => entries.set(k, { value: data.values[i] as V, version: data.versions[i]! }));
+  const tombstones = new Map<string, number>();
+  data.deleted.forEach((k, i) => tombstones.set(k, data.deletedVersions[i]!));
+  return { version: data.version, floor: data.floor, entries, tombstones };
 }

@@ -23,11 +23,14 @@ import { CodecError, CodecOperations } from './errors.js';
 import {
   checkDelta,
   checkSnapshot,
+  emptyPartition,
   MAX_PARTITIONS,
+  type Partition,
+  partitionData,
+  toPartition,
   PARTITIONED_DELTA_FORMAT,
   PARTITIONED_SNAPSHOT_FORMAT,
   partitionOfKey,
-  type PartitionData,
   type PartitionedDelta,
   type PartitionedSnapshot,
   type PartitionPatch,
@@ -40,18 +43,6 @@ export interface PartitionedStateOptions {
   maxTombstonesPerPartition?: number;
   /** Start holding no partition, as a receiver that will `merge` some (default false: hold all). */
   empty?: boolean;
-}
-
-interface Entry<V> {
-  value: V;
-  version: number;
-}
-
-interface Partition<V> {
-  version: number;
-  floor: number;
-  entries: Map<string, Entry<V>>;
-  tombstones: Map<string, number>;
 }
 
 export const DEFAULT_PARTITION_COUNT = 64;
@@ -284,30 +275,4 @@ export class PartitionedState<V = unknown> {
       p.floor = Math.max(p.floor, v);
     }
   }
-}
-
-function emptyPartition<V>(): Partition<V> {
-  return { version: 0, floor: 0, entries: new Map(), tombstones: new Map() };
-}
-
-function partitionData<V>(id: number, p: Partition<V>): PartitionData {
-  const data: PartitionData = { id, version: p.version, floor: p.floor, keys: [], values: [], versions: [], deleted: [], deletedVersions: [] };
-  for (const [k, e] of p.entries) {
-    data.keys.push(k);
-    data.values.push(e.value);
-    data.versions.push(e.version);
-  }
-  for (const [k, v] of p.tombstones) {
-    data.deleted.push(k);
-    data.deletedVersions.push(v);
-  }
-  return data;
-}
-
-function toPartition<V>(data: PartitionData): Partition<V> {
-  const entries = new Map<string, Entry<V>>();
-  data.keys.forEach((k, i) => entries.set(k, { value: data.values[i] as V, version: data.versions[i]! }));
-  const tombstones = new Map<string, number>();
-  data.deleted.forEach((k, i) => tombstones.set(k, data.deletedVersions[i]!));
-  return { version: data.version, floor: data.floor, entries, tombstones };
 }

@@ -59,7 +59,7 @@ export function createCodecRegistry(options: CodecRegistryOptions = {}): CodecRe
     get(name) {
       const entry = entries.get(name);
       if (entry === undefined) throw new UnknownCodecError(name);
-      if (entry.kind === 'lazy') throw new CodecNotLoadedError(name, CodecOperations.DECODE);
+      if (entry.kind === 'lazy') throw new CodecNotLoadedError(name);
       return entry.codec;
     },
     async load(name) {

@@ -34,7 +34,8 @@ export interface DebugTask {
   stateBytes: number | null;
 }
 
-export type DebugResource = ResourceInfo & { node: string; path: string };
+/** A resource with its latest monitor readings (`metrics`, null where unavailable). */
+export type DebugResource = ResourceInfo & { node: string; path: string; metrics?: Record<string, number | null> };
 
 export interface DebugDeadLetter {
   timeMs: number;
@@ -155,7 +156,7 @@ export function createLocalDebugSource(runtime: Runtime, options: LocalDebugSour
         processed: t.processed,
         stateBytes: t.stateBytes,
       })),
-    resources: () => runtime.resources().map((r) => ({ ...r, node, path: `/system/resources/${r.id}` })),
+    resources: () => runtime.resources().map((r) => ({ ...r, node, path: `/system/resources/${r.id}`, metrics: runtime.latestMetrics(r.id) })),
     deadLetters: (limit) => ({ total: runtime.deadLetters, recent: ring.last(limit) }),
     observe: (listener) => runtime.observe(listener),
     close,

@@ -79,6 +79,8 @@ export interface Runtime {
   migrations(): MigrationReport[];
   /** A resource's monitor samples of one metric (raw, or 1 s / 10 s buckets for older data); see docs/monitoring.md. */
   metrics(resourceId: string, query: MetricQuery): Array<MetricPoint | BucketPoint>;
+  /** The latest monitor reading of every metric of a resource (null: unavailable). */
+  latestMetrics(resourceId: string): Record<string, number | null>;
   /** Feeds a resource's monitor from a device sampler (a plugin's latest readings) instead of its own accounting. */
   monitorWith(resourceId: string, sampler: DeviceSampler): void;
   /** The Prometheus endpoint's URL once ready, when `prometheus` is on. */

@@ -175,6 +175,12 @@ export class RuntimeImpl implements Runtime, CellHost {
     return this.metricStore.query(resourceId, query);
   }
 
+  latestMetrics(resourceId: string): Record<string, number | null> {
+    const out: Record<string, number | null> = {};
+    for (const [name, point] of Object.entries(this.metricStore.latest(resourceId))) out[name] = point.value;
+    return out;
+  }
+
   /** Attaches a device sampler (a plugin's latest readings) to a resource's monitor. */
   monitorWith(resourceId: string, sampler: DeviceSampler): void {
     if (!this.resourceActors.has(resourceId)) throw new UnknownResourceError(resourceId);
