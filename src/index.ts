@@ -65,3 +65,52 @@ export type { DebugSource, LocalDebugSource, DebugTask, DebugResource, DebugDead
 export { connectDebugSocket } from './runtime/debug-client.js';
 export type { DebugClient, DebugClientOptions } from './runtime/debug-client.js';
 export type { ErrorCode, UnmetConstraint } from './errors.js';
+export {
+  DEFAULT_CODEC,
+  isCodec,
+  isLazyCodec,
+  codecNameOf,
+  createCodecRegistry,
+  defaultCodecRegistry,
+  cborCodec,
+  cborEncode,
+  cborDecode,
+  jsonCodec,
+  createProtobufCodec,
+  protobufCodecFromType,
+  crc32c,
+  Compressions,
+  encodeSnapshot,
+  decodeSnapshot,
+  snapshotState,
+  restoreState,
+  snapshotStateAsync,
+  restoreStateAsync,
+  roundTripState,
+  createChunkStream,
+  ChunkAssembler,
+  DEFAULT_CHUNK_BYTES,
+  PartitionedState,
+  partitionOfKey,
+  CodecError,
+  CodecNotLoadedError,
+  SnapshotVersionError,
+  UnknownCodecError,
+} from './codecs/index.js';
+export type {
+  Codec,
+  LazyCodec,
+  CodecChoice,
+  CodecRegistry,
+  ArrowState,
+  TypedArrayColumn,
+  ProtobufCodecOptions,
+  SnapshotSubject,
+  Compression,
+  ChunkProducer,
+  PartitionedSnapshot,
+  PartitionedDelta,
+} from './codecs/index.js';
+export type { MetricPoint, BucketPoint, MetricQuery, MetricStoreOptions } from './runtime/metrics/metric-store.js';
+export type { MonitorOptions, DeviceSampler, Metrics } from './runtime/metrics/monitor.js';
+export type { PrometheusOptions } from './runtime/metrics/prometheus.js';
