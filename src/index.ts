@@ -33,6 +33,21 @@ export type { Device, DeviceKind, PowerModel } from './devices/device.js';
 export { simulatedDevice } from './devices/simulated.js';
 export type { SimulatedDeviceOptions } from './devices/simulated.js';
 export { hostCpu } from './devices/host-cpu.js';
+export { CoreMetrics, nullMetrics, syncSampler } from './devices/plugin.js';
+export type { DevicePlugin, SyncDevicePlugin, DeviceSample, DiscoveredDevice, DeviceMetrics, PluginStatus, DevicePluginEvent } from './devices/plugin.js';
+export { createCpuPlugin } from './devices/cpu-plugin.js';
+export type { CpuPluginOptions } from './devices/cpu-plugin.js';
+export { createNvidiaSmiPlugin } from './devices/nvidia-smi.js';
+export { ThrottleReasons, describeThrottleReasons } from './devices/nvidia-smi-parser.js';
+export { createVendorPlugin } from './devices/vendor-adapter.js';
+export type { VendorAdapter, VendorDevice, VendorReading } from './devices/vendor-adapter.js';
+export { createXbutilAdapter } from './devices/xbutil.js';
+export { createHwmonAdapter } from './devices/hwmon-adapter.js';
+export { createSimDevice } from './devices/sim-device.js';
+export type { SimDevice, SimDeviceOptions, SimIncident, SimScript } from './devices/sim-device.js';
+export { readTrace, readNabCsv, readPlanetLab, readBitbrains, readAzureCsv, traceValueAt, TraceFormats } from './devices/traces.js';
+export type { TraceSeries } from './devices/traces.js';
+export { DeviceSourceError, DeviceCommandError, TraceFormatError } from './devices/device-errors.js';
 export type { HostCpuOptions } from './devices/host-cpu.js';
 export {
   ErrorCodes,

@@ -9,22 +9,19 @@
  *   is missing, not permitted, exited non-zero, was killed, or ran past its time limit.
  * - `TraceFormatError` (`GODWIT_ERR_TRACE_FORMAT`): a trace file is unreadable or has a line
  *   that does not parse; names the file and the 1-based line.
- *
- * The three codes are not in `ErrorCodes` yet (src/errors.ts belongs to the lead); until they are,
- * `deviceCode` is the one place that widens them to `ErrorCode`.
  */
-import { type ErrorCode, GodwitError } from '../errors.js';
+import { type ErrorCode, ErrorCodes, GodwitError } from '../errors.js';
 
 export const DeviceErrorCodes = {
-  DEVICE_SOURCE: 'GODWIT_ERR_DEVICE_SOURCE',
-  DEVICE_COMMAND: 'GODWIT_ERR_DEVICE_COMMAND',
-  TRACE_FORMAT: 'GODWIT_ERR_TRACE_FORMAT',
+  DEVICE_SOURCE: ErrorCodes.DEVICE_SOURCE,
+  DEVICE_COMMAND: ErrorCodes.DEVICE_COMMAND,
+  TRACE_FORMAT: ErrorCodes.TRACE_FORMAT,
 } as const;
 
 export type DeviceErrorCode = (typeof DeviceErrorCodes)[keyof typeof DeviceErrorCodes];
 
 function deviceCode(code: DeviceErrorCode): ErrorCode {
-  return code as string as ErrorCode;
+  return code;
 }
 
 export interface DeviceSourceErrorData {

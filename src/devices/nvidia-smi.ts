@@ -74,6 +74,7 @@ class NvidiaSmiPlugin implements SyncDevicePlugin {
   private readonly staleAfterMs: number;
   private readonly idPrefix: string;
   private readonly gpus = new Map<number, GpuState>();
+  private readonly byId = new Map<string, GpuState>();
   private readonly stream: SupervisedProcess;
   private readonly abort = new AbortController();
   private pendingDiscover: Promise<unknown> | undefined;
@@ -123,7 +124,7 @@ class NvidiaSmiPlugin implements SyncDevicePlugin {
   sample(deviceId: string): DeviceSample {
     const now = this.ctx.clock.now();
     if (this.closed) return unavailableSample(deviceId, now, 'plugin closed', NvidiaMetrics);
-    const gpu = [...this.gpus.values()].find((g) => g.id === deviceId);
+    const gpu = this.byId.get(deviceId);
     if (!gpu) {
       const why = this.current.available ? `no GPU ${deviceId} in nvidia-smi's output` : `nvidia-smi unavailable: ${this.current.reason ?? 'unknown'}`;
       return unavailableSample(deviceId, now, why, NvidiaMetrics);
@@ -206,6 +207,7 @@ class NvidiaSmiPlugin implements SyncDevicePlugin {
     if (!gpu || gpu.uuid !== line.uuid) {
       gpu = { id: `${this.idPrefix}${line.index}`, index: line.index, uuid: line.uuid, name: line.name, metrics: nullMetrics(NvidiaMetrics), timeMs: 0 };
       this.gpus.set(line.index, gpu);
+      this.byId.set(gpu.id, gpu);
     }
     Object.assign(gpu.metrics, line.metrics);
     gpu.timeMs = this.ctx.clock.now();

@@ -120,3 +120,32 @@ export function nullMetrics(extra: readonly string[] = []): Record<string, Metri
 export function unavailableSample(deviceId: string, timeMs: number, reason: string, extra: readonly string[] = []): DeviceSample {
   return { deviceId, timeMs, metrics: nullMetrics(extra), errors: [reason] };
 }
+
+/**
+ * A synchronous view of one device for a sampling loop (`(nowMs) => sample`). A synchronous
+ * plugin is sampled on each call. A plugin whose `sample` returns a promise is asked again only
+ * once its previous answer arrived; each call returns the latest answer (all null with the
+ * reason until the first one).
+ */
+export function syncSampler(plugin: DevicePlugin, deviceId: string): (nowMs: number) => DeviceSample {
+  let last: DeviceSample | undefined;
+  let pending = false;
+  return (nowMs) => {
+    if (!pending) {
+      const answer = plugin.sample(deviceId);
+      if (!(answer instanceof Promise)) return (last = answer);
+      pending = true;
+      answer.then(
+        (s) => {
+          last = s;
+          pending = false;
+        },
+        (err: unknown) => {
+          last = unavailableSample(deviceId, nowMs, `plugin ${plugin.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+          pending = false;
+        },
+      );
+    }
+    return last ?? unavailableSample(deviceId, nowMs, `no reading from plugin ${plugin.name} yet`);
+  };
+}

@@ -20,7 +20,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { TimerHandle } from '../runtime/clock.js';
-import type { Device } from './device.js';
+import type { Device, DeviceKind } from './device.js';
 import {
   CoreMetrics,
   type DeviceMetrics,
@@ -111,7 +111,7 @@ function check(ok: boolean, argument: string, reason: string): void {
 const active = (i: { atMs: number; durationMs?: number }, t: number): boolean => t >= i.atMs && t < i.atMs + (i.durationMs ?? Infinity);
 
 class Sim implements SimDevice {
-  readonly kind;
+  readonly kind: DeviceKind;
   readonly name = 'sim';
   readonly device: Device;
   failure: SimFailure | undefined;

@@ -12,6 +12,7 @@ import type { Affinity } from './placement.js';
 import type { MigrateOptions, MigrationReport } from './migration.js';
 import type { BucketPoint, MetricPoint, MetricQuery } from './metrics/metric-store.js';
 import type { DeviceSampler } from './metrics/monitor.js';
+import type { DevicePlugin } from '../devices/plugin.js';
 
 export interface SpawnOptions<Input = unknown> {
   /** TaskId (default `<task name>-<n>`). Must be unique in the runtime. */
@@ -81,6 +82,8 @@ export interface Runtime {
   metrics(resourceId: string, query: MetricQuery): Array<MetricPoint | BucketPoint>;
   /** The latest monitor reading of every metric of a resource (null: unavailable). */
   latestMetrics(resourceId: string): Record<string, number | null>;
+  /** Feeds a resource's monitor from a device plugin (and fails the resource when the plugin says the device failed). */
+  attachDevicePlugin(resourceId: string, plugin: DevicePlugin, deviceId?: string): void;
   /** Feeds a resource's monitor from a device sampler (a plugin's latest readings) instead of its own accounting. */
   monitorWith(resourceId: string, sampler: DeviceSampler): void;
   /** The Prometheus endpoint's URL once ready, when `prometheus` is on. */

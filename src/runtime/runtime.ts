@@ -32,6 +32,8 @@ import { type BucketPoint, type MetricPoint, type MetricQuery, MetricStore } fro
 import { type DeviceSampler, Monitoring, type ResourceSample } from './metrics/monitor.js';
 import { type PrometheusEndpoint, startPrometheus } from './metrics/prometheus.js';
 import { packSamples } from './metrics/batch.js';
+import { type DevicePlugin, syncSampler } from '../devices/plugin.js';
+import { createCpuPlugin } from '../devices/cpu-plugin.js';
 import type { Runtime, SpawnOptions, TaskInfo } from './runtime-api.js';
 
 export type { Runtime, SpawnOptions, TaskInfo } from './runtime-api.js';
@@ -128,6 +130,7 @@ export class RuntimeImpl implements Runtime, CellHost {
   private async start(): Promise<void> {
     await this.cluster?.start();
     const debug = this.options.debug;
+    if (this.monitoring) await this.attachHostPlugins();
     if (this.options.prometheus) {
       this.prometheusEndpoint = await startPrometheus(this.metricStore, this.name, () => ({ deadLettersTotal: this.deadLetters, tasks: this.directory.size }), this.options.prometheus);
     }
@@ -179,6 +182,34 @@ export class RuntimeImpl implements Runtime, CellHost {
     const out: Record<string, number | null> = {};
     for (const [name, point] of Object.entries(this.metricStore.latest(resourceId))) out[name] = point.value;
     return out;
+  }
+
+  private readonly ownedPlugins: DevicePlugin[] = [];
+
+  /**
+   * Feeds a resource's monitor from a device plugin (its device `deviceId`, default the
+   * resource's id), and turns the plugin's `failed` event for that device into `failResource`.
+   */
+  attachDevicePlugin(resourceId: string, plugin: DevicePlugin, deviceId: string = resourceId): void {
+    const sample = syncSampler(plugin, deviceId);
+    this.monitorWith(resourceId, (now) => sample(now).metrics);
+    plugin.subscribe((e) => {
+      if (e.type === 'failed' && e.deviceId === deviceId && !this.shutDown && this.resourceActors.get(resourceId)?.up) {
+        this.log.error({ resource: resourceId, reason: e.reason }, 'device plugin reports the device failed');
+        this.failResource(resourceId);
+      }
+    });
+  }
+
+  /** The host's real CPUs read /proc and /sys (RAPL, thermal zones) for their monitor. */
+  private async attachHostPlugins(): Promise<void> {
+    for (const r of this.resourceActors.values()) {
+      if (r.device.simulated || r.device.kind !== 'cpu') continue;
+      const plugin = createCpuPlugin({ id: r.id, clock: this.clock, logger: this.log });
+      this.ownedPlugins.push(plugin);
+      await plugin.discover();
+      this.attachDevicePlugin(r.id, plugin);
+    }
   }
 
   /** Attaches a device sampler (a plugin's latest readings) to a resource's monitor. */
@@ -559,6 +590,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.shutDown = true;
     await this.ready.catch(() => {});
     this.monitoring?.stop();
+    await Promise.all(this.ownedPlugins.map((p) => p.close()));
     await this.prometheusEndpoint?.close();
     await this.debugServer?.close();
     await this.cluster?.stop();

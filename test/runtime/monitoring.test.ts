@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { createRuntime, createManualClock, defineTask, simulatedDevice, type Runtime } from '../../src/index.js';
+import { createRuntime, createManualClock, createSimDevice, defineTask, simulatedDevice, type Runtime } from '../../src/index.js';
+import { counter } from '../fixtures.js';
 import { MetricStore } from '../../src/runtime/metrics/metric-store.js';
 import { nextEvent, settle } from '../helpers.js';
 
@@ -77,6 +78,26 @@ describe('monitoring', () => {
     clock.advance(30);
     assert.deepEqual(rt.metrics('gpu-0', { metric: 'temperatureC' }).map((p) => p.value), [60, null, 60]);
     assert.throws(() => rt!.monitorWith('nope', () => ({})), { code: 'GODWIT_ERR_UNKNOWN_RESOURCE' });
+  });
+
+  it('reads a simulated device through its plugin, and fails the resource when the device fails', async () => {
+    const clock = createManualClock();
+    const gpu = simulatedDevice({ kind: 'gpu', id: 'gpu-0', power: { idleW: 50, peakW: 250 } });
+    rt = createRuntime({ clock, logger: { level: 'silent' }, devices: [gpu, simulatedDevice({ kind: 'gpu', id: 'gpu-1' })], monitor: { intervalMs: 100, flushIntervalMs: 100 } });
+    const sim = createSimDevice({ device: gpu, clock, script: { load: 0.5, incidents: [{ type: 'fail', atMs: 450, reason: 'thermal trip' }] } });
+    rt.attachDevicePlugin('gpu-0', sim);
+    const ref = rt.spawn(counter, { input: 3, affinity: { prefer: [{ resource: 'gpu-0' }] } });
+    assert.equal(await rt.ask(ref, { type: 'get' }), 3);
+    clock.advance(200);
+    assert.deepEqual(rt.metrics('gpu-0', { metric: 'utilization' }).map((p) => p.value), [0.5, 0.5]);
+    assert.equal(rt.metrics('gpu-0', { metric: 'powerW' }).at(-1)?.value, 150);
+    const failed = nextEvent(rt, 'resource.failed');
+    clock.advance(300);
+    assert.equal((await failed).resource, 'gpu-0');
+    clock.advance(0);
+    assert.equal(await rt.ask(ref, { type: 'get' }), 3);
+    assert.equal(rt.tasks()[0]?.resource, 'gpu-1');
+    await sim.close();
   });
 
   it('serves the latest readings in the Prometheus text format, leaving unavailable ones out', async () => {
