@@ -107,7 +107,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.migrator = new Migrator(this);
     this.metricStore = new MetricStore(options.metrics);
     this.monitoring = options.monitor
-      ? new Monitoring(options.monitor, this.clock, () => this.resourceActors.values(), (batch) => this.samplesTaken(batch), (resource, err) =>
+      ? new Monitoring(options.monitor, this.clock, () => this.resourceActors.values(), this.metricStore, (resource, err) =>
           this.log.warn({ resource, err }, 'device sampler failed; its metrics are unavailable'),
         )
       : undefined;
@@ -116,6 +116,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.clusterHost = options.cluster ? new RuntimeClusterHost(this) : undefined;
     this.cluster = this.clusterHost ? new ClusterNode(this.clusterHost, options.cluster!, this.clock, this.log) : undefined;
     this.debugSource = options.debug || options.cluster ? createLocalDebugSource(this) : undefined;
+    if (this.monitoring && this.cluster && !this.cluster.rms) this.monitoring.ship = (batch) => this.shipSamples(batch);
     this.monitoring?.start();
     this.ready = this.start();
     // A failed start is reported through `ready`; this keeps it from being an unhandled rejection too.
@@ -159,11 +160,10 @@ export class RuntimeImpl implements Runtime, CellHost {
     return this.prometheusEndpoint?.url;
   }
 
-  /** Samples of local resources: into the store, and to the RMS when this node is an agent. */
-  private samplesTaken(batch: ResourceSample[]): void {
-    this.recordSamples(batch);
+  /** An agent's monitor samples go to the RMS too. */
+  private shipSamples(batch: ResourceSample[]): void {
     const c = this.cluster;
-    if (c && !c.rms && c.rmsNode !== undefined) c.trySend(c.rmsNode, [Env.control, Control.metrics, packSamples(batch)]);
+    if (c && c.rmsNode !== undefined) c.trySend(c.rmsNode, [Env.control, Control.metrics, packSamples(batch)]);
   }
 
   recordSamples(batch: readonly ResourceSample[]): void {

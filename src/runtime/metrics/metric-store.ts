@@ -92,7 +92,7 @@ class Buckets {
   }
 }
 
-class Series {
+export class Series {
   readonly raw: Ring;
   readonly seconds: Buckets;
   readonly tens: Buckets;
@@ -129,14 +129,21 @@ export class MetricStore {
   }
 
   record(resource: string, timeMs: number, metrics: Readonly<Record<string, number | null>>): void {
+    const byMetric = this.seriesOf(resource);
+    for (const name in metrics) this.add(byMetric, name, timeMs, metrics[name]);
+  }
+
+  /** The series of one resource, for a caller that records metric by metric (the monitor). */
+  seriesOf(resource: string): Map<string, Series> {
     let byMetric = this.series.get(resource);
     if (!byMetric) this.series.set(resource, (byMetric = new Map()));
-    for (const name in metrics) {
-      const value = metrics[name];
-      let s = byMetric.get(name);
-      if (!s) byMetric.set(name, (s = new Series(this.options)));
-      s.add(timeMs, typeof value === 'number' && Number.isFinite(value) ? value : null);
-    }
+    return byMetric;
+  }
+
+  add(byMetric: Map<string, Series>, name: string, timeMs: number, value: number | null | undefined): void {
+    let s = byMetric.get(name);
+    if (!s) byMetric.set(name, (s = new Series(this.options)));
+    s.add(timeMs, typeof value === 'number' && Number.isFinite(value) ? value : null);
   }
 
   resources(): string[] {
