@@ -37,6 +37,20 @@ export function nextEvent<T extends RuntimeEventType>(rt: Runtime, type: T, wher
   });
 }
 
+/** Resolves once `condition` holds, checking it now and after every event of any of the runtimes. */
+export function until(runtimes: Runtime[], condition: () => boolean): Promise<void> {
+  if (condition()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const subs = runtimes.map((rt) =>
+      rt.observe(() => {
+        if (!condition()) return;
+        for (const s of subs) s.unsubscribe();
+        resolve();
+      }),
+    );
+  });
+}
+
 /** Records every event (or those of the given types) in order. */
 export function recordEvents(rt: Runtime, types?: RuntimeEventType[]): RuntimeEvent[] {
   const events: RuntimeEvent[] = [];

@@ -18,6 +18,8 @@ import type { TaskCell } from '../actors/task-cell.js';
 import type { DeviceKind } from '../devices/device.js';
 import { place, unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
+import { candidatesOf, type NodeCandidate } from './cluster/candidates.js';
+import { MigrationRequests, migrateToNode } from './migration-remote.js';
 
 export type MigrationPhase = 'propose' | 'prepare' | 'freeze' | 'commit' | 'redirect' | 'decommission';
 
@@ -37,6 +39,8 @@ export interface MigrationReport {
   preCopyRounds: number;
   outcome: 'committed' | 'aborted';
   reason?: string;
+  /** The target's node, when it is another node. */
+  node?: string;
 }
 
 export interface MigrateOptions {
@@ -60,10 +64,11 @@ export class Migrator {
 
   async migrate(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
     const cell = this.rt.directory.get(taskId);
-    if (!cell) throw new UnknownTaskError(taskId);
+    if (!cell) return this.migrateElsewhere(taskId, options);
     if (this.moving.has(taskId)) throw new MigrationInProgressError(taskId);
-    if (options.to !== undefined && !this.rt.resourceActors.has(options.to)) {
-      throw new InvalidArgumentError('options.to', `resource ${options.to} is not on this node (moving across nodes is not available yet)`);
+    const remote = options.to !== undefined && !this.rt.resourceActors.has(options.to) ? this.remoteTarget(options.to) : undefined;
+    if (options.to !== undefined && !remote && !this.rt.resourceActors.has(options.to)) {
+      throw new InvalidArgumentError('options.to', `resource ${options.to} is not known to this cluster`);
     }
     if (options.to === cell.resource.id) throw new InvalidArgumentError('options.to', `task ${taskId} already runs on ${options.to}`);
     const clock = this.rt.clock;
@@ -84,7 +89,25 @@ export class Migrator {
     this.moving.add(taskId);
     this.rt.emit({ type: 'migration.started', timeMs: t0, migration: report.id, taskId, from: report.from, to: report.to });
     try {
-      const target = this.propose(cell, options.to);
+      let target: ResourceActor | undefined;
+      let elsewhere = remote;
+      if (!elsewhere) {
+        try {
+          target = this.propose(cell, options.to);
+        } catch (err) {
+          // Nothing on this node fits: with no target named, another node's resource may.
+          elsewhere = options.to === undefined ? this.bestRemote(cell) : undefined;
+          if (!elsewhere) throw err;
+        }
+      }
+      if (elsewhere) {
+        report.to = elsewhere.device.id;
+        report.node = elsewhere.node;
+        await migrateToNode(this.rt, cell, elsewhere, report);
+        report.outcome = 'committed';
+        return this.finish(report, t0);
+      }
+      if (!target) throw new Error('no target');
       report.to = target.id;
       report.phases.push({ phase: 'prepare', atMs: clock.now() });
       const frozenAt = clock.now();
@@ -106,15 +129,62 @@ export class Migrator {
     } finally {
       this.moving.delete(taskId);
     }
-    report.totalMs = clock.now() - t0;
-    this.history.push(report);
-    if (this.history.length > HISTORY) this.history.shift();
-    this.rt.emit(
-      report.outcome === 'committed'
-        ? { type: 'migration.committed', timeMs: clock.now(), migration: report.id, taskId, from: report.from, to: report.to, pauseMs: report.pauseMs }
-        : { type: 'migration.aborted', timeMs: clock.now(), migration: report.id, taskId, from: report.from, to: report.to, reason: report.reason ?? '' },
-    );
+    return this.finish(report, t0);
+  }
+
+  private finish(report: MigrationReport, t0: number): MigrationReport {
+    const clock = this.rt.clock;
+    if (report.totalMs === 0) report.totalMs = clock.now() - t0;
+    if (this.history.at(-1) !== report) {
+      this.history.push(report);
+      if (this.history.length > HISTORY) this.history.shift();
+      const taskId = report.task;
+      this.rt.emit(
+        report.outcome === 'committed'
+          ? { type: 'migration.committed', timeMs: clock.now(), migration: report.id, taskId, from: report.from, to: report.to, pauseMs: report.pauseMs }
+          : { type: 'migration.aborted', timeMs: clock.now(), migration: report.id, taskId, from: report.from, to: report.to, reason: report.reason ?? '' },
+      );
+    }
     return report;
+  }
+
+  /** A resource of another node, from what the members last reported. */
+  private remoteTarget(resource: string): NodeCandidate | undefined {
+    const cluster = this.rt.cluster;
+    if (!cluster) return undefined;
+    for (const m of cluster.members.values()) {
+      if (m.node === this.rt.name) continue;
+      const found = candidatesOf(m.node, m.resources).find((c) => c.device.id === resource);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** The best resource of another node that registered the task's definition, if any fits. */
+  private bestRemote(cell: TaskCell): NodeCandidate | undefined {
+    const cluster = this.rt.cluster;
+    if (!cluster) return undefined;
+    const candidates = [...cluster.members.values()]
+      .filter((m) => m.node !== this.rt.name && m.taskTypes.some((t) => t.name === cell.def.name))
+      .flatMap((m) => candidatesOf(m.node, m.resources));
+    try {
+      return place(candidates, {
+        task: cell.def.name,
+        affinity: this.rt.affinities.get(cell),
+        kernelKinds: cell.def.kernels ? (Object.keys(cell.def.kernels) as DeviceKind[]) : undefined,
+        computeUnits: cell.demand.computeUnits,
+        memoryBytes: cell.demand.memoryBytes,
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A task this node does not host: the RMS asks its owner to migrate it. */
+  private async migrateElsewhere(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
+    const owner = this.rt.cluster?.rms?.directory.get(taskId)?.node;
+    if (!owner || owner === this.rt.name) throw new UnknownTaskError(taskId);
+    return (await this.rt.cluster!.request(owner, MigrationRequests.start, { task: taskId, to: options.to ?? null }, 60_000)) as MigrationReport;
   }
 
   /** The target: the one asked for if it can take the task, else the best other one. */

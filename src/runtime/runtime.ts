@@ -28,6 +28,7 @@ import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './opt
 import { type Affinity, mergeAffinity, place, validateAffinity } from './placement.js';
 import { Supervisor } from './supervisor.js';
 import { type MigrateOptions, type MigrationReport, Migrator } from './migration.js';
+import { MigrationReceiver } from './migration-remote.js';
 import { type BucketPoint, type MetricPoint, type MetricQuery, MetricStore } from './metrics/metric-store.js';
 import { type DeviceSampler, Monitoring, type ResourceSample } from './metrics/monitor.js';
 import { type PrometheusEndpoint, startPrometheus } from './metrics/prometheus.js';
@@ -73,6 +74,7 @@ export class RuntimeImpl implements Runtime, CellHost {
   readonly system: ActorSystem;
   readonly supervisor: Supervisor;
   readonly migrator: Migrator;
+  readonly migrationReceiver: MigrationReceiver;
   readonly metricStore: MetricStore;
   readonly monitoring: Monitoring | undefined;
   private prometheusEndpoint: PrometheusEndpoint | undefined;
@@ -105,6 +107,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.resourcesHandle = this.system.spawn(systemHandle, 'resources', () => {});
     this.supervisor = new Supervisor(this);
     this.migrator = new Migrator(this);
+    this.migrationReceiver = new MigrationReceiver(this);
     this.metricStore = new MetricStore(options.metrics);
     this.monitoring = options.monitor
       ? new Monitoring(options.monitor, this.clock, () => this.resourceActors.values(), this.metricStore, (resource, err) =>
@@ -355,7 +358,7 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   /** Re-creates a task of a dead node here, from its snapshot when there is one (used by the RMS). */
-  restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown): void {
+  restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity): void {
     if (this.directory.has(entry.id)) return;
     const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
     const local = this.resourceActors.get(entry.resource);
@@ -370,7 +373,7 @@ export class RuntimeImpl implements Runtime, CellHost {
             computeUnits: def.demand?.computeUnits ?? 1,
             memoryBytes: def.demand?.memoryBytes ?? 0,
           }));
-    this.createCell(def, entry.id, resource, parent, input, def.affinity, { epoch: entry.epoch, restore: snapshot });
+    this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: snapshot });
   }
 
   spawnChild(parent: TaskCell, task: AnyTaskDefinition, options: SpawnChildOptions<unknown>): TaskRef {
@@ -541,6 +544,30 @@ export class RuntimeImpl implements Runtime, CellHost {
   deadLetter(taskId: string, message: unknown, reason: DeadLetterReason): void {
     this.deadLetters++;
     if (this.observed) this.emit({ type: 'message.dead-lettered', timeMs: this.clock.now(), taskId, reason, message });
+  }
+
+  /**
+   * The end of a migration to another node: the cell leaves this node without dead letters.
+   * Its queued messages are forwarded to the new owner in order, and so is anything that
+   * arrives for it later (with moved(epoch) to the sender's node).
+   */
+  handOff(cell: TaskCell, node: string, epoch: number): void {
+    const cluster = this.cluster!;
+    cell.status = 'stopped';
+    cell.fence('migrated');
+    this.directory.delete(cell.id);
+    cell.parent?.children.delete(cell.id);
+    cell.resource.detach(cell);
+    this.system.stop(cell.handle);
+    cluster.learn(cell.id, node, epoch);
+    for (const { msg, reply } of cell.mailbox.drain()) {
+      try {
+        cluster.route(cell.id, msg, reply);
+      } catch (err) {
+        this.deadLetter(cell.id, msg, 'node-down');
+        reply?.reject(err);
+      }
+    }
   }
 
   /** A cell moved to another resource (re-placement): the directory hears of it. */

@@ -14,6 +14,7 @@ import { errorToWire } from '../transport/wire-errors.js';
 import type { ClusterHost } from './host.js';
 import { answerDebugRequest } from '../debug-cluster-source.js';
 import { unpackSamples } from '../metrics/batch.js';
+import { MigrationRequests } from '../migration-remote.js';
 import { Control, type DirEntry, type ShippedSnapshot, type TaskTypeInfo } from './types.js';
 
 export class RuntimeClusterHost implements ClusterHost {
@@ -126,6 +127,13 @@ export class RuntimeClusterHost implements ClusterHost {
   }
 
   answer(kind: string, payload: unknown): unknown {
+    if (kind.startsWith('mig.')) {
+      const p = (payload ?? {}) as Record<string, unknown>;
+      if (kind === MigrationRequests.start) {
+        return this.rt.migrator.migrate(String(p['task']), typeof p['to'] === 'string' ? { to: p['to'] } : {});
+      }
+      return this.rt.migrationReceiver.answer(kind, p);
+    }
     if (!this.rt.debugSource) throw new Error('this node keeps no debug source');
     return answerDebugRequest(this.rt.adminSource(this.rt.debugSource), kind, payload);
   }

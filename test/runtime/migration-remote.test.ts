@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { createRuntime, defineTask, simulatedDevice, type Runtime, type TaskRef } from '../../src/index.js';
+import { counter } from '../fixtures.js';
+import { until } from '../helpers.js';
+
+const SECRET = 'migration-test-secret';
+const unknownHere = defineTask({ ...counter, name: 'only-on-a' });
+
+describe('Runtime#migrate across nodes', function () {
+  this.timeout(20_000);
+  let rms: Runtime;
+  let a: Runtime;
+  let b: Runtime;
+
+  before(async () => {
+    const common = { auth: { secret: SECRET }, logger: { level: 'silent' as const }, heartbeatIntervalMs: 50 };
+    rms = createRuntime({ ...common, name: 'rms', rms: true, devices: [], tasks: [counter] });
+    await rms.ready;
+    a = createRuntime({ ...common, name: 'a', join: rms.url!, devices: [simulatedDevice({ kind: 'gpu', id: 'a/gpu-0' })], tasks: [counter, unknownHere] });
+    b = createRuntime({ ...common, name: 'b', join: rms.url!, devices: [simulatedDevice({ kind: 'fpga', id: 'b/fpga-0' })], tasks: [counter] });
+    await Promise.all([a.ready, b.ready]);
+    await until([rms, a, b], () => [rms, a, b].every((n) => n.nodes().length === 3));
+  });
+
+  after(async () => {
+    await Promise.all([a.shutdown(), b.shutdown()]);
+    await rms.shutdown();
+  });
+
+  it('moves a task with its state to another node; messages sent before, during and after arrive once, in order', async () => {
+    const ref = rms.spawn(counter, { id: 'traveller', input: 5, affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    for (let i = 0; i < 200; i++) rms.send(ref, { type: 'log', value: i });
+    assert.equal(await rms.ask(ref, { type: 'get' }), 5);
+    assert.deepEqual(a.tasks().map((t) => t.id), ['traveller']);
+    const moving = a.migrate(a.tasks()[0]!.ref, { to: 'b/fpga-0' });
+    for (let i = 200; i < 400; i++) rms.send(ref, { type: 'log', value: i });
+    const report = await moving;
+    assert.equal(report.outcome, 'committed', report.reason);
+    assert.deepEqual([report.from, report.to, report.node], ['a/gpu-0', 'b/fpga-0', 'b']);
+    assert.ok(report.bytes > 0);
+    assert.deepEqual(
+      report.phases.map((p) => p.phase),
+      ['propose', 'freeze', 'prepare', 'commit', 'redirect', 'decommission'],
+    );
+    for (let i = 400; i < 500; i++) rms.send(ref, { type: 'log', value: i });
+    assert.deepEqual(await rms.ask(ref, { type: 'dump' }), Array.from({ length: 500 }, (_, i) => i));
+    assert.equal(await rms.ask(ref, { type: 'get' }), 5, 'state carried over');
+    assert.deepEqual(a.tasks(), []);
+    assert.deepEqual(b.tasks().map((t) => [t.id, t.resource, t.epoch]), [['traveller', 'b/fpga-0', 1]]);
+  });
+
+  it('is started from the RMS for a task another node hosts', async () => {
+    const ref: TaskRef = rms.spawn(counter, { id: 'remote-controlled', input: 1, affinity: { prefer: [{ resource: 'b/fpga-0', weight: 10 }] } });
+    rms.send(ref, { type: 'inc' });
+    assert.equal(await rms.ask(ref, { type: 'get' }), 2);
+    const report = await rms.migrate(ref, { to: 'a/gpu-0' });
+    assert.equal(report.outcome, 'committed', report.reason);
+    assert.equal(await rms.ask(ref, { type: 'get' }), 2);
+    assert.ok(a.tasks().some((t) => t.id === 'remote-controlled'));
+  });
+
+  it('drains a resource onto another node when its own node has no other resource', async () => {
+    const ref = rms.spawn(counter, { id: 'drained', input: 4, affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    assert.equal(await rms.ask(ref, { type: 'get' }), 4);
+    const { moved, migrations } = await a.drainResource('a/gpu-0');
+    assert.ok(moved >= 1);
+    assert.ok(migrations.every((m) => m.outcome === 'committed' && m.node === 'b'));
+    assert.equal(await rms.ask(ref, { type: 'get' }), 4);
+    assert.deepEqual(a.tasks(), []);
+    a.undrainResource('a/gpu-0');
+  });
+
+  it('aborts when the target node does not know the task, and the task goes on where it was', async () => {
+    const ref = a.spawn(unknownHere, { id: 'stay', input: 9 });
+    a.send(ref, { type: 'inc' });
+    const report = await a.migrate(ref, { to: 'b/fpga-0' });
+    assert.equal(report.outcome, 'aborted');
+    assert.match(report.reason ?? '', /no task definition named only-on-a/);
+    assert.equal(await a.ask(ref, { type: 'get' }), 10);
+    assert.equal(a.tasks().find((t) => t.id === 'stay')?.resource, 'a/gpu-0');
+  });
+});
