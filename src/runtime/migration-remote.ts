@@ -1,15 +1,19 @@
 /**
  * Live migration to a resource of another node: stop-and-copy over the link between the two.
  *   propose       the target node checks it has the task's definition and the resource can take it
- *   freeze        the source stops the task's turns (an async turn in flight finishes first)
- *   prepare+copy  the state is snapshotted in its codec and streamed in checksummed chunks, each
- *                 acknowledged before the next is sent (back-pressure)
+ *   prepare       the state is snapshotted in its codec and streamed in checksummed chunks, each
+ *                 acknowledged before the next is sent (back-pressure). With `pre-copy` the task
+ *                 keeps serving meanwhile and the messages it handles are logged; the log goes
+ *                 over in rounds until it is short
+ *   freeze        the source stops the task's turns (an async turn in flight finishes first);
+ *                 stop-and-copy sends the snapshot now, pre-copy the last piece of log
  *   commit        the target restores the task (epoch + 1) and reports it to the directory
  *   redirect      the source forwards what had queued in the mailbox, in order, and from then on
  *                 forwards stragglers and answers their senders' nodes with moved(epoch)
  *   decommission  the source drops its instance; its epoch is stale, it can never run a turn
- * A failure before commit aborts: the task goes on at the source, untouched. Pre-copy rounds (the
- * task serving while its state streams) are not implemented yet: the pause covers the copy.
+ * A failure before commit aborts: the task goes on at the source, untouched. Pre-copy replays the
+ * log on the target with `receive`'s effects (replies, sends, spawns) switched off, so it needs a
+ * `receive` that is deterministic given the state and the message and does not `ask`.
  */
 import { InvalidArgumentError, UnknownTaskTypeError } from '../errors.js';
 import type { TaskCell } from '../actors/task-cell.js';
@@ -17,6 +21,7 @@ import type { TaskDefinition } from '../actors/task.js';
 import { ChunkAssembler } from '../codecs/chunk-assembler.js';
 import { ChunkProducer } from '../codecs/chunk-format.js';
 import { snapshotState } from '../codecs/snapshot.js';
+import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import { unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
 import type { MigrationReport } from './migration.js';
@@ -25,6 +30,7 @@ import type { NodeCandidate } from './cluster/candidates.js';
 export const MigrationRequests = {
   propose: 'mig.propose',
   chunk: 'mig.chunk',
+  log: 'mig.log',
   commit: 'mig.commit',
   abort: 'mig.abort',
   start: 'mig.start',
@@ -33,8 +39,17 @@ export const MigrationRequests = {
 /** Chunk size of a migration stream (1 MiB). */
 const CHUNK_BYTES = 2 ** 20;
 
+export interface RemoteMigrationOptions {
+  /** `stop-and-copy` (default) freezes the task for the whole copy; `pre-copy` streams while it serves, then replays its log. */
+  mode: 'stop-and-copy' | 'pre-copy';
+  /** Pre-copy: freeze once the log since the last round is at most this many messages (default 64). */
+  maxFinalMessages: number;
+  /** Pre-copy: rounds of log before freezing regardless (default 8). */
+  maxRounds: number;
+}
+
 /** Source side: moves a frozen-able cell to `target` on another node. Fills `report`; throws to abort. */
-export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: NodeCandidate, report: MigrationReport): Promise<void> {
+export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: NodeCandidate, report: MigrationReport, options: RemoteMigrationOptions): Promise<void> {
   const cluster = rt.cluster!;
   const clock = rt.clock;
   if (cell.children.size > 0) throw new InvalidArgumentError('task', `task ${cell.id} has child tasks; moving a family across nodes is not available yet`);
@@ -47,17 +62,46 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     computeUnits: cell.demand.computeUnits,
     memoryBytes: cell.demand.memoryBytes,
   });
-  report.phases.push({ phase: 'freeze', atMs: clock.now() });
-  const frozenAt = clock.now();
-  await cell.freeze();
   let committed = false;
-  try {
-    if (cell.status === 'stopped') throw new Error('the task stopped while freezing');
-    report.phases.push({ phase: 'prepare', atMs: clock.now() });
+  let frozenAt = 0;
+  const restarts = cell.restartCount;
+  const sendSnapshot = async () => {
     const bytes = snapshotState(cell.def, cell.state, { registry: rt.codecs });
     const producer = new ChunkProducer(bytes, { chunkBytes: CHUNK_BYTES });
     for (const chunk of producer) await cluster.request(target.node, MigrationRequests.chunk, { mid, chunk });
-    report.bytes = bytes.byteLength;
+    report.bytes += bytes.byteLength;
+  };
+  const sendLog = async (log: unknown[]) => {
+    const encoded = cborEncode(log);
+    await cluster.request(target.node, MigrationRequests.log, { mid, log: encoded });
+    report.bytes += encoded.byteLength;
+  };
+  try {
+    report.phases.push({ phase: 'prepare', atMs: clock.now() });
+    if (options.mode === 'pre-copy') {
+      // The snapshot and the log start at the same turn boundary: the task serves on meanwhile.
+      cell.migrationLog = [];
+      await sendSnapshot();
+      while (report.preCopyRounds < options.maxRounds && cell.migrationLog.length > options.maxFinalMessages) {
+        const log = cell.migrationLog;
+        cell.migrationLog = [];
+        await sendLog(log);
+        report.preCopyRounds++;
+        if (cell.restartCount !== restarts || cell.status === 'stopped') throw new Error('the task crashed during pre-copy');
+      }
+    }
+    report.phases.push({ phase: 'freeze', atMs: clock.now() });
+    frozenAt = clock.now();
+    await cell.freeze();
+    if (cell.status === 'stopped') throw new Error('the task stopped while freezing');
+    if (cell.restartCount !== restarts) throw new Error('the task crashed during the migration');
+    if (options.mode === 'pre-copy') {
+      const log = cell.migrationLog ?? [];
+      cell.migrationLog = undefined;
+      await sendLog(log);
+    } else {
+      await sendSnapshot();
+    }
     report.phases.push({ phase: 'commit', atMs: clock.now() });
     const epoch = cell.epoch + 1;
     await cluster.request(target.node, MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null });
@@ -67,6 +111,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     report.pauseMs = clock.now() - frozenAt;
     report.phases.push({ phase: 'decommission', atMs: clock.now() });
   } finally {
+    cell.migrationLog = undefined;
     if (!committed) {
       cluster.request(target.node, MigrationRequests.abort, { mid }).catch(() => {});
       if (cell.status !== 'stopped') cell.thaw();
@@ -79,6 +124,8 @@ interface Incoming {
   id: string;
   resource: string;
   assembler: ChunkAssembler;
+  /** Messages handled at the source since the snapshot, in order (pre-copy). */
+  log: unknown[];
 }
 
 /** Target side: the requests a migrating source sends. */
@@ -106,13 +153,20 @@ export class MigrationReceiver {
           memoryBytes: Number(p['memoryBytes'] ?? 0),
         });
         if (why) throw new InvalidArgumentError('resource', `${resource.id} refuses the task: ${why.detail}`);
-        this.incoming.set(mid, { def, id, resource: resource.id, assembler: new ChunkAssembler({ maxTotalBytes: 2 ** 32 }) });
+        this.incoming.set(mid, { def, id, resource: resource.id, assembler: new ChunkAssembler({ maxTotalBytes: 2 ** 32 }), log: [] });
         return { accepted: true };
       }
       case MigrationRequests.chunk: {
         const m = this.expect(mid);
         m.assembler.push(p['chunk'] as Uint8Array);
         return { received: m.assembler.progress.received };
+      }
+      case MigrationRequests.log: {
+        const m = this.expect(mid);
+        const log = cborDecode(p['log'] as Uint8Array);
+        if (!Array.isArray(log)) throw new InvalidArgumentError('log', 'must be an array of messages');
+        for (const msg of log) m.log.push(msg);
+        return { logged: m.log.length };
       }
       case MigrationRequests.commit: {
         const m = this.expect(mid);
@@ -124,6 +178,7 @@ export class MigrationReceiver {
           { bytes, takenAtMs: this.rt.clock.now() },
           undefined,
           (p['affinity'] as never) ?? undefined,
+          m.log.length > 0 ? m.log : undefined,
         );
         return { committed: true };
       }

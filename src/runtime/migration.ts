@@ -46,6 +46,16 @@ export interface MigrationReport {
 export interface MigrateOptions {
   /** Target resource id (default: the best other resource the task's affinity allows). */
   to?: string;
+  /**
+   * Across nodes: `stop-and-copy` (default) pauses the task for the whole copy; `pre-copy` copies
+   * while it serves and replays the messages it handled meanwhile on the target (needs a
+   * deterministic `receive` that does not `ask`). Within a node the live state is handed over.
+   */
+  mode?: 'stop-and-copy' | 'pre-copy';
+  /** Pre-copy: freeze once the log since the last round is this short, in messages (default 64). */
+  maxFinalMessages?: number;
+  /** Pre-copy: most rounds of log before freezing anyway (default 8). */
+  maxRounds?: number;
 }
 
 const HISTORY = 100;
@@ -103,7 +113,11 @@ export class Migrator {
       if (elsewhere) {
         report.to = elsewhere.device.id;
         report.node = elsewhere.node;
-        await migrateToNode(this.rt, cell, elsewhere, report);
+        await migrateToNode(this.rt, cell, elsewhere, report, {
+          mode: options.mode ?? 'stop-and-copy',
+          maxFinalMessages: options.maxFinalMessages ?? 64,
+          maxRounds: options.maxRounds ?? 8,
+        });
         report.outcome = 'committed';
         return this.finish(report, t0);
       }
@@ -184,7 +198,7 @@ export class Migrator {
   private async migrateElsewhere(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
     const owner = this.rt.cluster?.rms?.directory.get(taskId)?.node;
     if (!owner || owner === this.rt.name) throw new UnknownTaskError(taskId);
-    return (await this.rt.cluster!.request(owner, MigrationRequests.start, { task: taskId, to: options.to ?? null }, 60_000)) as MigrationReport;
+    return (await this.rt.cluster!.request(owner, MigrationRequests.start, { task: taskId, to: options.to ?? null, mode: options.mode ?? null }, 60_000)) as MigrationReport;
   }
 
   /** The target: the one asked for if it can take the task, else the best other one. */

@@ -358,7 +358,7 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   /** Re-creates a task of a dead node here, from its snapshot when there is one (used by the RMS). */
-  restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity): void {
+  restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity, replay?: unknown[]): void {
     if (this.directory.has(entry.id)) return;
     const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
     const local = this.resourceActors.get(entry.resource);
@@ -373,7 +373,7 @@ export class RuntimeImpl implements Runtime, CellHost {
             computeUnits: def.demand?.computeUnits ?? 1,
             memoryBytes: def.demand?.memoryBytes ?? 0,
           }));
-    this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: snapshot });
+    this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: snapshot, replay });
   }
 
   spawnChild(parent: TaskCell, task: AnyTaskDefinition, options: SpawnChildOptions<unknown>): TaskRef {
@@ -396,7 +396,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     parent: TaskCell | undefined,
     input: unknown,
     affinity: Affinity | undefined,
-    restored?: { epoch: number; restore: Snapshot | undefined },
+    restored?: { epoch: number; restore: Snapshot | undefined; replay?: unknown[] | undefined },
   ): TaskCell {
     const supervision = resolveSupervision(this.options.supervision, def.supervision, `${def.name}.supervision`);
     const capacity = def.mailbox?.capacity ?? this.options.mailboxCapacity;
@@ -410,6 +410,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     if (restored) {
       cell.epoch = restored.epoch;
       cell.pendingRestore = restored.restore;
+      cell.pendingReplay = restored.replay;
     }
     this.directory.set(id, cell);
     resource.attach(cell);

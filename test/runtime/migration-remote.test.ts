@@ -40,13 +40,41 @@ describe('Runtime#migrate across nodes', function () {
     assert.ok(report.bytes > 0);
     assert.deepEqual(
       report.phases.map((p) => p.phase),
-      ['propose', 'freeze', 'prepare', 'commit', 'redirect', 'decommission'],
+      ['propose', 'prepare', 'freeze', 'commit', 'redirect', 'decommission'],
     );
     for (let i = 400; i < 500; i++) rms.send(ref, { type: 'log', value: i });
     assert.deepEqual(await rms.ask(ref, { type: 'dump' }), Array.from({ length: 500 }, (_, i) => i));
     assert.equal(await rms.ask(ref, { type: 'get' }), 5, 'state carried over');
     assert.deepEqual(a.tasks(), []);
     assert.deepEqual(b.tasks().map((t) => [t.id, t.resource, t.epoch]), [['traveller', 'b/fpga-0', 1]]);
+  });
+
+  it('pre-copies: streams the state while the task serves, then replays what it handled, without answering twice', async () => {
+    const big = defineTask<{ log: number[]; ballast: Float64Array }, { type: "log"; value: number } | { type: "dump" }, unknown>({
+      name: 'big-logger',
+      init: () => ({ log: [], ballast: new Float64Array(512 * 1024) }), // 4 MiB: four chunks
+      receive(s, msg, ctx) {
+        if (msg.type === 'dump') ctx.reply(s.log);
+        else {
+          s.log.push(msg.value);
+          ctx.reply(s.log.length);
+        }
+        return s;
+      },
+    });
+    for (const n of [rms, a, b]) n.register(big as never);
+    const ref = a.spawn(big, { id: 'precopied', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    const answers: Array<Promise<number>> = [];
+    for (let i = 0; i < 100; i++) answers.push(rms.ask<number>(ref, { type: 'log', value: i }));
+    await Promise.all(answers);
+    const moving = a.migrate(ref, { to: 'b/fpga-0', mode: 'pre-copy', maxFinalMessages: 0 });
+    for (let i = 100; i < 400; i++) answers.push(rms.ask<number>(ref, { type: 'log', value: i }));
+    const report = await moving;
+    assert.equal(report.outcome, 'committed', report.reason);
+    assert.ok(report.bytes > 4 * 2 ** 20);
+    assert.deepEqual(await Promise.all(answers), Array.from({ length: 400 }, (_, i) => i + 1), 'each ask answered once, in order');
+    assert.deepEqual(await rms.ask(ref, { type: 'dump' }), Array.from({ length: 400 }, (_, i) => i));
+    assert.deepEqual(b.tasks().filter((t) => t.id === 'precopied').map((t) => t.epoch), [1]);
   });
 
   it('is started from the RMS for a task another node hosts', async () => {

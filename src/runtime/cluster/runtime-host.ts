@@ -15,6 +15,7 @@ import type { ClusterHost } from './host.js';
 import { answerDebugRequest } from '../debug-cluster-source.js';
 import { unpackSamples } from '../metrics/batch.js';
 import { MigrationRequests } from '../migration-remote.js';
+import type { MigrateOptions } from '../migration.js';
 import { Control, type DirEntry, type ShippedSnapshot, type TaskTypeInfo } from './types.js';
 
 export class RuntimeClusterHost implements ClusterHost {
@@ -130,7 +131,10 @@ export class RuntimeClusterHost implements ClusterHost {
     if (kind.startsWith('mig.')) {
       const p = (payload ?? {}) as Record<string, unknown>;
       if (kind === MigrationRequests.start) {
-        return this.rt.migrator.migrate(String(p['task']), typeof p['to'] === 'string' ? { to: p['to'] } : {});
+        const options: MigrateOptions = {};
+        if (typeof p['to'] === 'string') options.to = p['to'];
+        if (p['mode'] === 'pre-copy' || p['mode'] === 'stop-and-copy') options.mode = p['mode'];
+        return this.rt.migrator.migrate(String(p['task']), options);
       }
       return this.rt.migrationReceiver.answer(kind, p);
     }
