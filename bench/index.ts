@@ -6,4 +6,5 @@ export const benches: Record<string, () => Promise<Bench>> = {
   codecs: async () => (await import('./codecs.bench.js')).bench,
   transport: async () => (await import('./transport.bench.js')).bench,
   monitoring: async () => (await import('./monitoring.bench.js')).bench,
+  migration: async () => (await import('./migration.bench.js')).bench,
 };

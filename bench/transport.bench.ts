@@ -3,46 +3,19 @@
  * child agent process, messages from this process), beside raw ws sending one cbor-x encoded
  * message per frame to a bare server in another child process; plus ask round-trip latency.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime, type TaskRef } from '../src/index.js';
 import { cborEncode } from '../src/codecs/cbor.js';
 import { connect } from '../src/runtime/ws-adapter.js';
 import { type Bench, type BenchResult, benchResult, median, sendInBursts } from './report.js';
 import { sink } from './fixtures/sink-tasks.js';
+import { startChild, stopChild } from './children.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const sinkTasks = fileURLToPath(new URL('./fixtures/sink-tasks.js', import.meta.url));
 const rawSink = fileURLToPath(new URL('./fixtures/raw-ws-sink.js', import.meta.url));
 const SECRET = 'transport-bench-secret';
 const BURST = 5000;
-
-async function startChild(args: string[]): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  let text = '';
-  for await (const line of lines) {
-    text += line;
-    try {
-      const info = JSON.parse(text) as Record<string, unknown>;
-      lines.close();
-      return { child, info };
-    } catch {
-      // a pretty-printed object spans lines
-    }
-  }
-  throw new Error(`child ${args.join(' ')} exited before it was ready`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = once(child, 'exit');
-  child.stdin?.end();
-  child.kill('SIGTERM');
-  await exited;
-}
 
 async function godwitOneWay(rt: Runtime, ref: TaskRef, count: number): Promise<number> {
   const before = await rt.ask<number>(ref, { t: 'count' }, { timeoutMs: 60_000 });

@@ -1,0 +1,135 @@
+/**
+ * Live migration between two node processes on loopback: this process (the RMS, with one
+ * resource) and a child agent (one resource). A task with 1 MiB / 64 MiB (/ 256 MiB in a full
+ * run) of state serves a steady stream of asks (one every millisecond) while it moves back and
+ * forth, pre-copy and stop-and-copy alternating. Reported: the pause of each mode (median), the
+ * transfer rate of the state against raw ws bulk frames between the same two processes, the ask
+ * p99 during migrations against the same load without, and asks lost (must be 0).
+ */
+import { fileURLToPath } from 'node:url';
+import { createRuntime, simulatedDevice, type MigrationReport, type Runtime, type TaskRef } from '../src/index.js';
+import { connect } from '../src/runtime/ws-adapter.js';
+import { ballast } from './fixtures/sink-tasks.js';
+import { startChild, stopChild } from './children.js';
+import { type Bench, type BenchResult, benchResult, median } from './report.js';
+
+const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const sinkTasks = fileURLToPath(new URL('./fixtures/sink-tasks.js', import.meta.url));
+const rawSink = fileURLToPath(new URL('./fixtures/raw-ws-sink.js', import.meta.url));
+const SECRET = 'migration-bench-secret';
+const MiB = 2 ** 20;
+
+interface Load {
+  latencies: number[];
+  lost: number;
+  stop(): Promise<void>;
+}
+
+/** One ask every millisecond (at most 64 in flight), until stopped. */
+function steadyLoad(rt: Runtime, ref: TaskRef): Load {
+  const load: Load = { latencies: [], lost: 0, stop: async () => {} };
+  let running = true;
+  const inflight = new Set<Promise<void>>();
+  const loop = (async () => {
+    while (running) {
+      if (inflight.size < 64) {
+        const t0 = performance.now();
+        const p: Promise<void> = rt.ask(ref, 'hit', { timeoutMs: 30_000 }).then(
+          () => void load.latencies.push(performance.now() - t0),
+          () => void load.lost++,
+        );
+        inflight.add(p);
+        void p.finally(() => inflight.delete(p));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(inflight);
+  })();
+  load.stop = async () => {
+    running = false;
+    await loop;
+  };
+  return load;
+}
+
+const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? Number.NaN;
+
+async function rawBulkMBps(url: string, bytes: number): Promise<number> {
+  const socket = await connect(url, { maxPayloadBytes: 64 * MiB });
+  const replies: string[] = [];
+  let wake: () => void = () => {};
+  socket.onMessage((d) => {
+    replies.push(d.toString());
+    wake();
+  });
+  const askBytes = async () => {
+    socket.send('bytes');
+    while (replies.length === 0) await new Promise<void>((r) => (wake = r));
+    return Number(replies.shift());
+  };
+  const before = await askBytes();
+  const frame = Buffer.alloc(MiB, 0xff);
+  const t0 = performance.now();
+  for (let sent = 0; sent < bytes; sent += MiB) await new Promise<void>((resolve, reject) => socket.send(frame, (err) => (err ? reject(err) : resolve())));
+  while ((await askBytes()) - before < bytes);
+  const seconds = (performance.now() - t0) / 1000;
+  socket.close(1000, 'done');
+  return bytes / MiB / seconds;
+}
+
+export const bench: Bench = {
+  name: 'migration',
+  description: 'pause of pre-copy vs stop-and-copy across two node processes, state transfer rate vs raw ws, ask p99 during migrations',
+  async run({ quick }) {
+    const sizes = quick ? [MiB] : [MiB, 64 * MiB, 256 * MiB];
+    const moves = quick ? 4 : 8;
+    const rt = createRuntime({ name: 'bench-a', rms: true, auth: { secret: SECRET }, devices: [], tasks: [ballast as never], logger: { level: 'error' }, maxPendingBytes: 512 * MiB });
+    await rt.ready;
+    rt.addResource(simulatedDevice({ kind: 'cpu', id: 'a/cpu-0', memoryBytes: 64 * 2 ** 30 }));
+    const agent = await startChild([cli, 'agent', '--join', rt.url!, '--name', 'bench-b', '--secret', SECRET, '--devices', 'cpu', '--tasks', sinkTasks, '--json', '--log-level', 'error']);
+    const raw = await startChild([rawSink]);
+    const results: BenchResult[] = [];
+    try {
+      await new Promise<void>((resolve) => {
+        const ready = () => rt.nodes().length >= 2;
+        if (ready()) resolve();
+        const sub = rt.observe(() => ready() && (sub.unsubscribe(), resolve()), ['node.joined']);
+      });
+      const remoteResource = 'bench-b/cpu-0';
+      for (const size of sizes) {
+        const ref = rt.spawn(ballast, { id: `ballast-${size}`, input: size, affinity: { require: { resources: ['a/cpu-0'] } } });
+        await rt.ask(ref, 'ping', { timeoutMs: 60_000 });
+        const quiet = steadyLoad(rt, ref);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await quiet.stop();
+        const load = steadyLoad(rt, ref);
+        const pauses: Record<'pre-copy' | 'stop-and-copy', number[]> = { 'pre-copy': [], 'stop-and-copy': [] };
+        const rates: number[] = [];
+        for (let i = 0; i < moves; i++) {
+          // There and back per mode: pre-copy, pre-copy, stop-and-copy, stop-and-copy, ...
+          const mode = Math.floor(i / 2) % 2 === 0 ? 'pre-copy' : 'stop-and-copy';
+          const to = i % 2 === 0 ? remoteResource : 'a/cpu-0';
+          const report: MigrationReport = await rt.migrate(ref, { to, mode });
+          if (report.outcome !== 'committed') throw new Error(`migration aborted: ${report.reason}`);
+          pauses[mode].push(report.pauseMs);
+          const prepare = report.phases.find((p) => p.phase === 'prepare')?.atMs ?? 0;
+          const commit = report.phases.find((p) => p.phase === 'commit')?.atMs ?? 0;
+          if (mode === 'stop-and-copy' && commit > prepare) rates.push(report.bytes / MiB / ((commit - prepare) / 1000));
+        }
+        await load.stop();
+        const label = size >= MiB ? `${size / MiB} MiB` : `${size} B`;
+        results.push(
+          benchResult({ case: `${label} state`, metric: 'pause (median)', value: median(pauses['pre-copy']), unit: 'ms', baseline: 'stop-and-copy', baselineValue: median(pauses['stop-and-copy']), better: 'lower' }),
+          benchResult({ case: `${label} state`, metric: 'transfer rate', value: median(rates), unit: 'MiB/s', baseline: 'raw ws bulk', baselineValue: await rawBulkMBps(String(raw.info['url']), Math.min(size, 64 * MiB)) }),
+          benchResult({ case: `${label} state`, metric: 'ask p99 under load', value: p99(load.latencies), unit: 'ms', baseline: 'same load, no migration', baselineValue: p99(quiet.latencies), better: 'lower' }),
+          benchResult({ case: `${label} state`, metric: 'asks lost', value: load.lost + quiet.lost, unit: 'asks', baseline: 'must be 0', baselineValue: 0, better: 'lower' }),
+        );
+        await rt.stop(ref).catch(() => {});
+      }
+      return results;
+    } finally {
+      await Promise.all([stopChild(agent.child), stopChild(raw.child)]);
+      await rt.shutdown();
+    }
+  },
+};
