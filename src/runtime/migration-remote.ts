@@ -1,8 +1,8 @@
 /**
  * Live migration to a resource of another node: stop-and-copy over the link between the two.
  *   propose       the target node checks it has the task's definition and the resource can take it
- *   prepare       the state is snapshotted in its codec and streamed in checksummed chunks, each
- *                 acknowledged before the next is sent (back-pressure). With `pre-copy` the task
+ *   prepare       the state is snapshotted in its codec and streamed in checksummed chunks, at most
+ *                 8 unacknowledged at a time (back-pressure). With `pre-copy` the task
  *                 keeps serving meanwhile and the messages it handles are logged; the log goes
  *                 over in rounds until it is short
  *   freeze        the source stops the task's turns (an async turn in flight finishes first);
@@ -38,6 +38,8 @@ export const MigrationRequests = {
 
 /** Chunk size of a migration stream (1 MiB). */
 const CHUNK_BYTES = 2 ** 20;
+/** Chunks in flight (sent, not yet acknowledged). */
+const WINDOW = 8;
 
 export interface RemoteMigrationOptions {
   /** `stop-and-copy` (default) freezes the task for the whole copy; `pre-copy` streams while it serves, then replays its log. */
@@ -68,7 +70,18 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
   const sendSnapshot = async () => {
     const bytes = snapshotState(cell.def, cell.state, { registry: rt.codecs });
     const producer = new ChunkProducer(bytes, { chunkBytes: CHUNK_BYTES });
-    for (const chunk of producer) await cluster.request(target.node, MigrationRequests.chunk, { mid, chunk });
+    // Up to WINDOW chunks unacknowledged: the link stays busy, and a slow target still slows the source.
+    const inflight = new Set<Promise<unknown>>();
+    for (const chunk of producer) {
+      const p = cluster.request(target.node, MigrationRequests.chunk, { mid, chunk });
+      inflight.add(p);
+      void p.then(
+        () => inflight.delete(p),
+        () => inflight.delete(p),
+      );
+      if (inflight.size >= WINDOW) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
     report.bytes += bytes.byteLength;
   };
   const sendLog = async (log: unknown[]) => {

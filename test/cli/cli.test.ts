@@ -69,6 +69,17 @@ describe('godwit CLI', () => {
       assert.equal(report.results[1]?.['better'], 'lower');
     });
 
+    it('runs the migration benchmark across two processes and loses no ask', async () => {
+      const { code, stdout, stderr } = await runNode([cli, 'bench', 'migration', '--quick', '--json'], 60_000);
+      assert.equal(code, 0, stderr);
+      const report = JSON.parse(stdout) as { bench: string; results: Array<Record<string, number | string>> };
+      assert.equal(report.bench, 'migration');
+      const lost = report.results.find((r) => r['metric'] === 'asks lost');
+      assert.equal(lost?.['value'], 0);
+      const pause = report.results.find((r) => r['metric'] === 'pause (median)');
+      assert.ok((pause?.['value'] as number) >= 0 && (pause?.['baselineValue'] as number) >= 0);
+    });
+
     it('names the known benchmarks when given an unknown one', async () => {
       const { code, stderr } = await runNode([cli, 'bench', 'nope']);
       assert.equal(code, 2);
