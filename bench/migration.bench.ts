@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createRuntime, simulatedDevice, type MigrationReport, type Runtime, type TaskRef } from '../src/index.js';
-import { connect } from '../src/runtime/ws-adapter.js';
+import { connectRawSink } from './raw-sink-client.js';
 import { ballast } from './fixtures/sink-tasks.js';
 import { startChild, stopChild } from './children.js';
 import { type Bench, type BenchResult, benchResult, median } from './report.js';
@@ -55,25 +55,14 @@ function steadyLoad(rt: Runtime, ref: TaskRef): Load {
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? Number.NaN;
 
 async function rawBulkMBps(url: string, bytes: number): Promise<number> {
-  const socket = await connect(url, { maxPayloadBytes: 64 * MiB });
-  const replies: string[] = [];
-  let wake: () => void = () => {};
-  socket.onMessage((d) => {
-    replies.push(d.toString());
-    wake();
-  });
-  const askBytes = async () => {
-    socket.send('bytes');
-    while (replies.length === 0) await new Promise<void>((r) => (wake = r));
-    return Number(replies.shift());
-  };
-  const before = await askBytes();
+  const sink = await connectRawSink(url);
+  const before = await sink.read('bytes');
   const frame = Buffer.alloc(MiB, 0xff);
   const t0 = performance.now();
-  for (let sent = 0; sent < bytes; sent += MiB) await new Promise<void>((resolve, reject) => socket.send(frame, (err) => (err ? reject(err) : resolve())));
-  while ((await askBytes()) - before < bytes);
+  for (let sent = 0; sent < bytes; sent += MiB) await new Promise<void>((resolve, reject) => sink.socket.send(frame, (err) => (err ? reject(err) : resolve())));
+  while ((await sink.read('bytes')) - before < bytes);
   const seconds = (performance.now() - t0) / 1000;
-  socket.close(1000, 'done');
+  sink.close();
   return bytes / MiB / seconds;
 }
 

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime, type TaskRef } from '../src/index.js';
 import { cborEncode } from '../src/codecs/cbor.js';
-import { connect } from '../src/runtime/ws-adapter.js';
+import { connectRawSink } from './raw-sink-client.js';
 import { type Bench, type BenchResult, benchResult, median, sendInBursts } from './report.js';
 import { sink } from './fixtures/sink-tasks.js';
 import { startChild, stopChild } from './children.js';
@@ -29,24 +29,13 @@ async function godwitOneWay(rt: Runtime, ref: TaskRef, count: number): Promise<n
 }
 
 async function rawOneWay(url: string, count: number): Promise<number> {
-  const socket = await connect(url, { maxPayloadBytes: 64 * 2 ** 20 });
-  const replies: string[] = [];
-  let wake: () => void = () => {};
-  socket.onMessage((data) => {
-    replies.push(data.toString());
-    wake();
-  });
-  const askCount = async () => {
-    socket.send('count');
-    while (replies.length === 0) await new Promise<void>((r) => (wake = r));
-    return Number(replies.shift());
-  };
-  const before = await askCount();
+  const sink = await connectRawSink(url);
+  const before = await sink.read('count');
   const t0 = performance.now();
-  await sendInBursts(count, BURST, () => socket.send(cborEncode([0, 'sink', { t: 'm', n: 1 }])));
-  const after = await askCount();
+  await sendInBursts(count, BURST, () => sink.socket.send(cborEncode([0, 'sink', { t: 'm', n: 1 }])));
+  const after = await sink.read('count');
   const seconds = (performance.now() - t0) / 1000;
-  socket.close(1000, 'done');
+  sink.close();
   if (after - before !== count) throw new Error(`raw sink counted ${after - before} of ${count}`);
   return count / seconds;
 }
