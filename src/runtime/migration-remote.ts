@@ -15,7 +15,7 @@
  * log on the target with `receive`'s effects (replies, sends, spawns) switched off, so it needs a
  * `receive` that is deterministic given the state and the message and does not `ask`.
  */
-import { InvalidArgumentError, UnknownTaskTypeError } from '../errors.js';
+import { InvalidArgumentError, NoResourceError, UnknownTaskTypeError } from '../errors.js';
 import type { TaskCell } from '../actors/task-cell.js';
 import type { TaskDefinition } from '../actors/task.js';
 import { ChunkAssembler } from '../codecs/chunk-assembler.js';
@@ -48,6 +48,8 @@ export interface RemoteMigrationOptions {
   maxFinalMessages: number;
   /** Pre-copy: rounds of log before freezing regardless (default 8). */
   maxRounds: number;
+  /** Longest wait for the target's answer to any one step (propose, a chunk, a log round, commit), ms (default 10,000); past it the migration aborts. */
+  phaseTimeoutMs: number;
 }
 
 /** Source side: moves a frozen-able cell to `target` on another node. Fills `report`; throws to abort. */
@@ -56,7 +58,16 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
   const clock = rt.clock;
   if (cell.children.size > 0) throw new InvalidArgumentError('task', `task ${cell.id} has child tasks; moving a family across nodes is not available yet`);
   const mid = `${rt.name}:${report.id}`;
-  await cluster.request(target.node, MigrationRequests.propose, {
+  const why = unmetConstraint(target, {
+    task: cell.def.name,
+    affinity: rt.affinities.get(cell),
+    kernelKinds: cell.def.kernels ? (Object.keys(cell.def.kernels) as never) : undefined,
+    computeUnits: cell.demand.computeUnits,
+    memoryBytes: cell.demand.memoryBytes,
+  });
+  if (why) throw new NoResourceError(cell.def.name, why.constraint, [{ resource: target.device.id, ...why }]);
+  const ask = (kind: string, payload: unknown) => cluster.request(target.node, kind, payload, options.phaseTimeoutMs);
+  await ask(MigrationRequests.propose, {
     mid,
     id: cell.id,
     task: cell.def.name,
@@ -73,7 +84,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     // Up to WINDOW chunks unacknowledged: the link stays busy, and a slow target still slows the source.
     const inflight = new Set<Promise<unknown>>();
     for (const chunk of producer) {
-      const p = cluster.request(target.node, MigrationRequests.chunk, { mid, chunk });
+      const p = ask(MigrationRequests.chunk, { mid, chunk });
       inflight.add(p);
       void p.then(
         () => inflight.delete(p),
@@ -86,7 +97,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
   };
   const sendLog = async (log: unknown[]) => {
     const encoded = cborEncode(log);
-    await cluster.request(target.node, MigrationRequests.log, { mid, log: encoded });
+    await ask(MigrationRequests.log, { mid, log: encoded });
     report.bytes += encoded.byteLength;
   };
   try {
@@ -117,7 +128,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     }
     report.phases.push({ phase: 'commit', atMs: clock.now() });
     const epoch = cell.epoch + 1;
-    await cluster.request(target.node, MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null });
+    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null });
     committed = true;
     report.phases.push({ phase: 'redirect', atMs: clock.now() });
     rt.handOff(cell, target.node, epoch);

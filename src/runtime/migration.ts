@@ -56,6 +56,8 @@ export interface MigrateOptions {
   maxFinalMessages?: number;
   /** Pre-copy: most rounds of log before freezing anyway (default 8). */
   maxRounds?: number;
+  /** Across nodes: longest wait for the target's answer to one step, ms (default 10,000); then the migration aborts. */
+  phaseTimeoutMs?: number;
 }
 
 const HISTORY = 100;
@@ -117,6 +119,7 @@ export class Migrator {
           mode: options.mode ?? 'stop-and-copy',
           maxFinalMessages: options.maxFinalMessages ?? 64,
           maxRounds: options.maxRounds ?? 8,
+          phaseTimeoutMs: options.phaseTimeoutMs ?? 10_000,
         });
         report.outcome = 'committed';
         return this.finish(report, t0);

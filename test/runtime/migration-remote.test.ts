@@ -98,6 +98,35 @@ describe('Runtime#migrate across nodes', function () {
     a.undrainResource('a/gpu-0');
   });
 
+  it('aborts when the target node goes away before commit, or the task\'s hard affinity rules the target out', async () => {
+    const secret = 'doomed-target-secret';
+    const common = { auth: { secret }, logger: { level: 'silent' as const }, heartbeatIntervalMs: 50 };
+    const r = createRuntime({ ...common, name: 'r', rms: true, devices: [], tasks: [counter] });
+    await r.ready;
+    const src = createRuntime({ ...common, name: 's', join: r.url!, devices: [simulatedDevice({ kind: 'cpu', id: 's/cpu-0' })], tasks: [counter] });
+    const dst = createRuntime({ ...common, name: 't', join: r.url!, devices: [simulatedDevice({ kind: 'cpu', id: 't/cpu-0' })], tasks: [counter] });
+    try {
+      await Promise.all([src.ready, dst.ready]);
+      await until([r, src, dst], () => src.nodes().length === 3);
+      const pinned = src.spawn(counter, { id: 'pinned', affinity: { require: { resources: ['s/cpu-0'] } } });
+      const refused = await src.migrate(pinned, { to: 't/cpu-0' });
+      assert.equal(refused.outcome, 'aborted');
+      assert.match(refused.reason ?? '', /require\.resources/);
+      const ref = src.spawn(counter, { id: 'steady', input: 1, affinity: { prefer: [{ resource: 's/cpu-0', weight: 10 }] } });
+      assert.equal(await src.ask(ref, { type: 'get' }), 1);
+      const moving = src.migrate(ref, { to: 't/cpu-0' });
+      await dst.shutdown();
+      const report = await moving;
+      assert.equal(report.outcome, 'aborted');
+      src.send(ref, { type: 'inc' });
+      assert.equal(await src.ask(ref, { type: 'get' }), 2);
+      assert.equal(src.tasks()[0]?.resource, 's/cpu-0');
+    } finally {
+      await Promise.all([src.shutdown(), dst.shutdown()]);
+      await r.shutdown();
+    }
+  });
+
   it('aborts when the target node does not know the task, and the task goes on where it was', async () => {
     const ref = a.spawn(unknownHere, { id: 'stay', input: 9 });
     a.send(ref, { type: 'inc' });
