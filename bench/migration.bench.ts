@@ -78,6 +78,7 @@ export const bench: Bench = {
     const agent = await startChild([cli, 'agent', '--join', rt.url!, '--name', 'bench-b', '--secret', SECRET, '--devices', 'cpu', '--tasks', sinkTasks, '--json', '--log-level', 'error']);
     const raw = await startChild([rawSink]);
     const results: BenchResult[] = [];
+    const loads: Load[] = [];
     try {
       await new Promise<void>((resolve) => {
         const ready = () => rt.nodes().length >= 2;
@@ -86,12 +87,13 @@ export const bench: Bench = {
       });
       const remoteResource = 'bench-b/cpu-0';
       for (const size of sizes) {
-        const ref = rt.spawn(ballast, { id: `ballast-${size}`, input: size, affinity: { require: { resources: ['a/cpu-0'] } } });
+        const ref = rt.spawn(ballast, { id: `ballast-${size}`, input: size, affinity: { prefer: [{ resource: 'a/cpu-0', weight: 100 }] } });
         await rt.ask(ref, 'ping', { timeoutMs: 60_000 });
         const quiet = steadyLoad(rt, ref);
         await new Promise((resolve) => setTimeout(resolve, 300));
         await quiet.stop();
         const load = steadyLoad(rt, ref);
+        loads.push(load);
         const pauses: Record<'pre-copy' | 'stop-and-copy', number[]> = { 'pre-copy': [], 'stop-and-copy': [] };
         const rates: number[] = [];
         for (let i = 0; i < moves; i++) {
@@ -117,6 +119,7 @@ export const bench: Bench = {
       }
       return results;
     } finally {
+      await Promise.all(loads.map((l) => l.stop()));
       await Promise.all([stopChild(agent.child), stopChild(raw.child)]);
       await rt.shutdown();
     }
