@@ -9,7 +9,7 @@ import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 import type { ActorHandle } from '../runtime/nact-adapter.js';
 import { Mailbox, type OverflowPolicy } from './mailbox.js';
-import { TaskRef } from './ref.js';
+import type { TaskRef } from './ref.js';
 import type { Reply } from './reply.js';
 import type { ResourceActor } from './resource.js';
 import { RestartTracker, type ResolvedSupervision } from './supervision.js';
@@ -83,10 +83,6 @@ export class TaskCell {
    * order: replayed on the target to catch up. Undefined when no migration records.
    */
   migrationLog: unknown[] | undefined;
-  /** Set on a migration target: replayed after the snapshot is restored, before the first turn. */
-  pendingReplay: unknown[] | undefined;
-  /** True while replaying: the context's effects (replies, sends, spawns) already happened at the source. */
-  replaying = false;
   /** Frozen by a migration: no turns until thawed; messages keep queueing in order. */
   private frozen = false;
   private idleWaiters: Array<() => void> = [];
@@ -194,9 +190,6 @@ export class TaskCell {
         this.pendingRestore = undefined;
         // Version check (and `migrate`), checksum, codec and the task's `restore`, in one place.
         result = restoreState(this.def, snap.bytes, { registry: this.host.codecs });
-        const log = this.pendingReplay;
-        this.pendingReplay = undefined;
-        if (log) result = this.replay(result, log, 0);
       } else {
         result = this.def.init(this.input, this.ctx);
       }
@@ -243,22 +236,17 @@ export class TaskCell {
     this.codecReady = this.host.codecs.isLoaded(typeof this.def.codec === 'string' ? this.def.codec : (this.def.codec?.name ?? 'cbor')) || isCodecObject(this.def.codec);
   }
 
-  /** Runs `receive` over logged messages with a context whose effects are switched off. */
-  private replay(state: unknown, log: readonly unknown[], from: number): unknown {
-    this.replaying = true;
-    try {
-      for (let i = from; i < log.length; i++) {
-        const next = this.def.receive(state, log[i], this.ctx);
-        if (isThenable(next)) {
-          this.replaying = false;
-          return Promise.resolve(next).then((s) => this.replay(s, log, i + 1));
-        }
-        state = next;
-      }
-      return state;
-    } finally {
-      this.replaying = false;
-    }
+  /**
+   * Takes a live state a migration brought (no init, no restore): the task is running. Its
+   * snapshot is the one the migration streamed (older by the replayed log, as any periodic
+   * snapshot is older than the state): encoding a large state again here would lengthen the pause.
+   */
+  adopt(state: unknown, snapshot: Snapshot): void {
+    this.codecReady = true;
+    this.state = state;
+    this.initialized = true;
+    this.status = 'running';
+    this.snapshot = snapshot;
   }
 
   private started(state: unknown): void {
@@ -408,20 +396,18 @@ function createContext(cell: TaskCell, host: CellHost): TaskContext {
     clock: host.clock,
     log: cell.log,
     get canReply() {
-      return !cell.replaying && cell.canReply;
+      return cell.canReply;
     },
-    // While replaying a migration's log these effects already happened at the source: off.
-    reply: (value) => void (cell.replaying || cell.replyToCurrent(value)),
+    reply: (value) => cell.replyToCurrent(value),
     deferReply() {
-      const slot = cell.replaying ? undefined : cell.takeReply();
+      const slot = cell.takeReply();
       return slot ? { resolve: (v: unknown) => void slot.resolve(v), reject: (e: unknown) => void slot.reject(e) } : noop;
     },
-    forward: (to, msg) => void (cell.replaying || host.send(to, msg, cell.takeReply())),
-    send: (to, msg) => void (cell.replaying || host.send(to, msg)),
-    ask: <R>(to: TaskRef, msg: unknown, options?: AskOptions) =>
-      cell.replaying ? (Promise.reject(new InvalidArgumentError('ask', 'a task cannot ask while its log is replayed (use stop-and-copy)')) as Promise<R>) : (host.ask(to, msg, options) as Promise<R>),
-    spawnChild: (task, options = {}) => (cell.replaying ? new TaskRef(`${cell.id}/${options.id ?? task.name}`, task.name) : host.spawnChild(cell, task as never, options)),
-    stopChild: (child) => void (cell.replaying || host.stopChild(cell, child)),
+    forward: (to, msg) => host.send(to, msg, cell.takeReply()),
+    send: (to, msg) => host.send(to, msg),
+    ask: <R>(to: TaskRef, msg: unknown, options?: AskOptions) => host.ask(to, msg, options) as Promise<R>,
+    spawnChild: (task, options = {}) => host.spawnChild(cell, task as never, options),
+    stopChild: (child) => host.stopChild(cell, child),
     children: () => [...cell.children.values()].map((c) => c.ref),
     metrics: {
       add(name: string, delta = 1) {

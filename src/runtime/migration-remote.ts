@@ -20,7 +20,9 @@ import type { TaskCell } from '../actors/task-cell.js';
 import type { TaskDefinition } from '../actors/task.js';
 import { ChunkAssembler } from '../codecs/chunk-assembler.js';
 import { ChunkProducer } from '../codecs/chunk-format.js';
-import { snapshotState } from '../codecs/snapshot.js';
+import { restoreState, snapshotState } from '../codecs/snapshot.js';
+import { TaskRef } from '../actors/ref.js';
+import type { TaskContext } from '../actors/task.js';
 import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import { unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
@@ -148,8 +150,13 @@ interface Incoming {
   id: string;
   resource: string;
   assembler: ChunkAssembler;
-  /** Messages handled at the source since the snapshot, in order (pre-copy). */
-  log: unknown[];
+  /** The shadow state: restored as soon as the last chunk arrives, then brought up to date by each log round. */
+  state: unknown;
+  restored: boolean;
+  /** The streamed snapshot, kept as the task's first snapshot here. */
+  bytes: Uint8Array | undefined;
+  /** Log rounds are replayed one after the other, in arrival order. */
+  chain: Promise<void>;
 }
 
 /** Target side: the requests a migrating source sends. */
@@ -177,35 +184,32 @@ export class MigrationReceiver {
           memoryBytes: Number(p['memoryBytes'] ?? 0),
         });
         if (why) throw new InvalidArgumentError('resource', `${resource.id} refuses the task: ${why.detail}`);
-        this.incoming.set(mid, { def, id, resource: resource.id, assembler: new ChunkAssembler({ maxTotalBytes: 2 ** 32 }), log: [] });
+        this.incoming.set(mid, { def, id, resource: resource.id, assembler: new ChunkAssembler({ maxTotalBytes: 2 ** 32 }), state: undefined, restored: false, bytes: undefined, chain: Promise.resolve() });
         return { accepted: true };
       }
       case MigrationRequests.chunk: {
         const m = this.expect(mid);
         m.assembler.push(p['chunk'] as Uint8Array);
+        if (m.assembler.progress.done) {
+          // Restore now, off the pause: with pre-copy the source is still serving.
+          m.bytes = m.assembler.finish();
+          m.state = restoreState(m.def, m.bytes, { registry: this.rt.codecs });
+          m.restored = true;
+        }
         return { received: m.assembler.progress.received };
       }
       case MigrationRequests.log: {
         const m = this.expect(mid);
         const log = cborDecode(p['log'] as Uint8Array);
         if (!Array.isArray(log)) throw new InvalidArgumentError('log', 'must be an array of messages');
-        for (const msg of log) m.log.push(msg);
-        return { logged: m.log.length };
+        if (!m.restored) throw new InvalidArgumentError('log', 'a log round before the snapshot is complete');
+        m.chain = m.chain.then(async () => {
+          m.state = await replay(this.rt, m, log);
+        });
+        return m.chain.then(() => ({ replayed: log.length }));
       }
-      case MigrationRequests.commit: {
-        const m = this.expect(mid);
-        const bytes = m.assembler.finish();
-        this.incoming.delete(mid);
-        this.rt.restoreTask(
-          m.def,
-          { id: m.id, task: m.def.name, node: this.rt.name, resource: m.resource, epoch: Number(p['epoch']), parent: null },
-          { bytes, takenAtMs: this.rt.clock.now() },
-          undefined,
-          (p['affinity'] as never) ?? undefined,
-          m.log.length > 0 ? m.log : undefined,
-        );
-        return { committed: true };
-      }
+      case MigrationRequests.commit:
+        return this.commit(mid, p);
       case MigrationRequests.abort:
         this.incoming.delete(mid);
         return { aborted: true };
@@ -214,9 +218,51 @@ export class MigrationReceiver {
     }
   }
 
+  private async commit(mid: string, p: Record<string, unknown>): Promise<unknown> {
+    const m = this.expect(mid);
+    await m.chain;
+    if (!m.restored || !m.bytes) throw new InvalidArgumentError('commit', 'the snapshot is not complete');
+    this.incoming.delete(mid);
+    this.rt.adoptTask(m.def, { id: m.id, task: m.def.name, node: this.rt.name, resource: m.resource, epoch: Number(p['epoch']), parent: null }, m.state, { bytes: m.bytes, takenAtMs: this.rt.clock.now() }, (p['affinity'] as never) ?? undefined);
+    return { committed: true };
+  }
+
   private expect(mid: string): Incoming {
     const m = this.incoming.get(mid);
     if (!m) throw new InvalidArgumentError('migration', `no migration ${mid} in progress here`);
     return m;
   }
+}
+
+/**
+ * Runs `receive` over logged messages on the shadow state, with a context whose effects are off:
+ * the replies, sends and spawns of those turns already happened at the source.
+ */
+async function replay(rt: RuntimeImpl, m: Incoming, log: readonly unknown[]): Promise<unknown> {
+  const resource = rt.resourceActors.get(m.resource)!;
+  const self = new TaskRef(m.id, m.def.name);
+  const ctx: TaskContext = {
+    self,
+    resource: { id: resource.id, kind: resource.device.kind },
+    clock: rt.clock,
+    log: rt.log,
+    canReply: false,
+    reply: () => {},
+    deferReply: () => ({ resolve: () => {}, reject: () => {} }),
+    forward: () => {},
+    send: () => {},
+    ask: () => Promise.reject(new InvalidArgumentError('ask', 'a task cannot ask while its log is replayed (use stop-and-copy)')),
+    spawnChild: (task, options = {}) => new TaskRef(`${m.id}/${options.id ?? task.name}`, task.name),
+    stopChild: () => {},
+    children: () => [],
+    metrics: { add: () => {}, set: () => {} },
+    kernel<In, Out>(input: In): Out {
+      const fn = m.def.kernels?.[resource.device.kind] as ((input: In, ctx: TaskContext) => Out) | undefined;
+      if (!fn) throw new InvalidArgumentError('kernel', `task ${m.def.name} has no kernel for kind ${resource.device.kind}`);
+      return fn(input, ctx);
+    },
+  };
+  let state = m.state;
+  for (const msg of log) state = await m.def.receive(state, msg, ctx);
+  return state;
 }

@@ -358,7 +358,14 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   /** Re-creates a task of a dead node here, from its snapshot when there is one (used by the RMS). */
-  restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity, replay?: unknown[]): void {
+  /** Takes over a task a migration brought here, with its live state (epoch from the entry). */
+  adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined): void {
+    const resource = this.resourceActors.get(entry.resource);
+    if (!resource) throw new UnknownResourceError(entry.resource);
+    this.createCell(def, entry.id, resource, undefined, undefined, affinity ?? def.affinity, { epoch: entry.epoch, restore: undefined, adopt: { state, snapshot } });
+  }
+
+  restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity): void {
     if (this.directory.has(entry.id)) return;
     const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
     const local = this.resourceActors.get(entry.resource);
@@ -373,7 +380,7 @@ export class RuntimeImpl implements Runtime, CellHost {
             computeUnits: def.demand?.computeUnits ?? 1,
             memoryBytes: def.demand?.memoryBytes ?? 0,
           }));
-    this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: snapshot, replay });
+    this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: snapshot });
   }
 
   spawnChild(parent: TaskCell, task: AnyTaskDefinition, options: SpawnChildOptions<unknown>): TaskRef {
@@ -396,7 +403,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     parent: TaskCell | undefined,
     input: unknown,
     affinity: Affinity | undefined,
-    restored?: { epoch: number; restore: Snapshot | undefined; replay?: unknown[] | undefined },
+    restored?: { epoch: number; restore: Snapshot | undefined; adopt?: { state: unknown; snapshot: Snapshot } },
   ): TaskCell {
     const supervision = resolveSupervision(this.options.supervision, def.supervision, `${def.name}.supervision`);
     const capacity = def.mailbox?.capacity ?? this.options.mailboxCapacity;
@@ -410,7 +417,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     if (restored) {
       cell.epoch = restored.epoch;
       cell.pendingRestore = restored.restore;
-      cell.pendingReplay = restored.replay;
+      if (restored.adopt) cell.adopt(restored.adopt.state, restored.adopt.snapshot);
     }
     this.directory.set(id, cell);
     resource.attach(cell);
