@@ -197,9 +197,9 @@ export class Migrator {
     }
   }
 
-  /** A task this node does not host: the RMS asks its owner to migrate it. */
+  /** A task this node does not host: its owner (as this node knows it) is asked to migrate it. */
   private async migrateElsewhere(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
-    const owner = this.rt.cluster?.rms?.directory.get(taskId)?.node;
+    const owner = this.rt.cluster?.ownerOf(taskId);
     if (!owner || owner === this.rt.name) throw new UnknownTaskError(taskId);
     return (await this.rt.cluster!.request(owner, MigrationRequests.start, { task: taskId, to: options.to ?? null, mode: options.mode ?? null }, 60_000)) as MigrationReport;
   }

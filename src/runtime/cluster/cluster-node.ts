@@ -338,6 +338,11 @@ export class ClusterNode {
     }
   }
 
+  /** The node a task lives on as far as this node knows (its cache, or the RMS's directory). */
+  ownerOf(taskId: string): string | undefined {
+    return this.cache.get(taskId)?.node ?? this.rms?.directory.get(taskId)?.node;
+  }
+
   /** Records where a task lives now (from a directory update or a `moved` answer). */
   learn(taskId: string, node: string, epoch: number): void {
     const known = this.cache.get(taskId);
