@@ -83,6 +83,11 @@ export class TaskCell {
    * order: replayed on the target to catch up. Undefined when no migration records.
    */
   migrationLog: unknown[] | undefined;
+  /**
+   * On a migration's target until the source has forwarded what was queued there: messages that
+   * arrive here directly wait in this queue so they cannot overtake the forwarded ones.
+   */
+  held: Array<{ msg: unknown; reply: Reply | undefined }> | undefined;
   /** Frozen by a migration: no turns until thawed; messages keep queueing in order. */
   private frozen = false;
   private idleWaiters: Array<() => void> = [];

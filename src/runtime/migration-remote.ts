@@ -23,6 +23,8 @@ import { ChunkProducer } from '../codecs/chunk-format.js';
 import { restoreState, snapshotState } from '../codecs/snapshot.js';
 import { TaskRef } from '../actors/ref.js';
 import type { TaskContext } from '../actors/task.js';
+import type { Reply } from '../actors/reply.js';
+import type { TimerHandle } from './clock.js';
 import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import { unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
@@ -37,6 +39,9 @@ export const MigrationRequests = {
   abort: 'mig.abort',
   start: 'mig.start',
 } as const;
+
+/** Longest a migrated task holds direct arrivals waiting for its source's forwarded queue, ms. */
+const REDIRECT_WAIT_MS = 10_000;
 
 /** Chunk size of a migration stream (1 MiB). */
 const CHUNK_BYTES = 2 ** 20;
@@ -133,7 +138,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null });
     committed = true;
     report.phases.push({ phase: 'redirect', atMs: clock.now() });
-    rt.handOff(cell, target.node, epoch);
+    rt.handOff(cell, target.node, epoch, mid);
     report.pauseMs = clock.now() - frozenAt;
     report.phases.push({ phase: 'decommission', atMs: clock.now() });
   } finally {
@@ -162,6 +167,8 @@ interface Incoming {
 /** Target side: the requests a migrating source sends. */
 export class MigrationReceiver {
   private readonly incoming = new Map<string, Incoming>();
+  /** Adopted tasks waiting for their source's forwarded mailbox, by migration id. */
+  private readonly holding = new Map<string, { taskId: string; timer: TimerHandle }>();
 
   constructor(private readonly rt: RuntimeImpl) {}
 
@@ -224,7 +231,53 @@ export class MigrationReceiver {
     if (!m.restored || !m.bytes) throw new InvalidArgumentError('commit', 'the snapshot is not complete');
     this.incoming.delete(mid);
     this.rt.adoptTask(m.def, { id: m.id, task: m.def.name, node: this.rt.name, resource: m.resource, epoch: Number(p['epoch']), parent: null }, m.state, { bytes: m.bytes, takenAtMs: this.rt.clock.now() }, (p['affinity'] as never) ?? undefined);
+    const cell = this.rt.directory.get(m.id);
+    if (cell) {
+      // Until the source has forwarded its queue, messages arriving here wait behind it. Should
+      // the source never say so (it died), they are let through after a while.
+      cell.held = [];
+      const timer = this.rt.clock.setTimer(() => this.redirected(mid), REDIRECT_WAIT_MS);
+      this.holding.set(mid, { taskId: m.id, timer });
+    }
     return { committed: true };
+  }
+
+  /** The source's queued messages, in order: they go first. */
+  forwarded(mid: string, items: Array<{ msg: unknown; reply: Reply | undefined }>): void {
+    const h = this.holding.get(mid);
+    const cell = h ? this.rt.directory.get(h.taskId) : undefined;
+    for (const { msg, reply } of items) {
+      if (cell && cell.mailbox.push(msg, reply)) continue;
+      this.rt.deadLetter(h?.taskId ?? mid, msg, cell ? 'mailbox-full' : 'unknown-task');
+      reply?.reject(new InvalidArgumentError('migration', `no task for migration ${mid} here`));
+    }
+    cell?.kick();
+  }
+
+  /** The source is done forwarding: what arrived here meanwhile follows, in arrival order. */
+  redirected(mid: string): void {
+    const h = this.holding.get(mid);
+    if (!h) return;
+    this.holding.delete(mid);
+    h.timer.cancel();
+    const cell = this.rt.directory.get(h.taskId);
+    if (!cell?.held) return;
+    const held = cell.held;
+    cell.held = undefined;
+    for (const { msg, reply } of held) {
+      try {
+        this.rt.deliver(cell, msg, reply);
+      } catch {
+        this.rt.deadLetter(h.taskId, msg, 'mailbox-full');
+      }
+    }
+    cell.kick();
+  }
+
+  /** Stops the waiting timers (shutdown). */
+  close(): void {
+    for (const h of this.holding.values()) h.timer.cancel();
+    this.holding.clear();
   }
 
   private expect(mid: string): Incoming {

@@ -535,6 +535,10 @@ export class RuntimeImpl implements Runtime, CellHost {
     // With simulateSerialization a local message crosses the codec as a remote one would: a
     // message that cannot is the sender's error (CodecError), found long before a migration.
     if (this.simulateSerialization) msg = cborDecode(cborEncode(msg));
+    if (cell.held && cell.held.length + cell.mailbox.length < cell.mailbox.capacity) {
+      cell.held.push({ msg, reply });
+      return;
+    }
     if (cell.mailbox.push(msg, reply)) {
       cell.kick();
       return;
@@ -559,7 +563,7 @@ export class RuntimeImpl implements Runtime, CellHost {
    * Its queued messages are forwarded to the new owner in order, and so is anything that
    * arrives for it later (with moved(epoch) to the sender's node).
    */
-  handOff(cell: TaskCell, node: string, epoch: number): void {
+  handOff(cell: TaskCell, node: string, epoch: number, mid: string): void {
     const cluster = this.cluster!;
     cell.status = 'stopped';
     cell.fence('migrated');
@@ -568,13 +572,16 @@ export class RuntimeImpl implements Runtime, CellHost {
     cell.resource.detach(cell);
     this.system.stop(cell.handle);
     cluster.learn(cell.id, node, epoch);
-    for (const { msg, reply } of cell.mailbox.drain()) {
-      try {
-        cluster.route(cell.id, msg, reply);
-      } catch (err) {
-        this.deadLetter(cell.id, msg, 'node-down');
-        reply?.reject(err);
-      }
+    // What was queued here goes ahead of anything that reached the target directly: one
+    // envelope, then the marker that lets the target take its held messages.
+    const items = cell.mailbox.drain().map(({ msg, reply }) => [msg, reply ? cluster.expectReply(node, cell.id, reply) : null] as const);
+    try {
+      cluster.sendTo(node, [Env.control, Control.migForward, { mid, items }]);
+      cluster.sendTo(node, [Env.control, Control.migRedirected, { mid }]);
+    } catch (err) {
+      for (const [msg] of items) this.deadLetter(cell.id, msg, 'node-down');
+      cluster.failAsksTo(node, 'unreachable during a migration');
+      this.log.error({ err, task: cell.id, peer: node }, 'forwarding a migrated task\'s mailbox failed');
     }
   }
 
@@ -625,6 +632,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.shutDown = true;
     await this.ready.catch(() => {});
     this.monitoring?.stop();
+    this.migrationReceiver.close();
     await Promise.all(this.ownedPlugins.map((p) => p.close()));
     await this.prometheusEndpoint?.close();
     await this.debugServer?.close();

@@ -322,6 +322,14 @@ export class ClusterNode {
     return true;
   }
 
+  /** Registers `reply` to be settled by a REPLY from `node`; the ask id to send with the message. */
+  expectReply(node: string, taskId: string, reply: Reply): number {
+    const askId = ++this.askSeq;
+    this.pendingAsks.set(askId, { reply, node, taskId });
+    if ('onSettled' in reply) (reply as { onSettled: (() => void) | undefined }).onSettled = () => this.pendingAsks.delete(askId);
+    return askId;
+  }
+
   private sendToTask(node: string, taskId: string, msg: unknown, reply: Reply | undefined): void {
     if (!reply) {
       this.sendTo(node, [Env.send, taskId, msg]);
@@ -392,8 +400,10 @@ export class ClusterNode {
     // Not here (any more): forward it, and tell the sender's node where the task went.
     const loc = this.cache.get(taskId) ?? (this.rms ? this.rms.directory.get(taskId) : undefined);
     if (loc && loc.node !== this.id && loc.node !== link.peer) {
-      link.send([Env.moved, taskId, loc.node, loc.epoch]);
+      // Forward first: the straggler leaves for the new owner before its sender can learn the
+      // new place and send there directly.
       this.route(taskId, msg, reply);
+      link.send([Env.moved, taskId, loc.node, loc.epoch]);
       return;
     }
     if (!this.rms && loc === undefined) {
@@ -423,6 +433,15 @@ export class ClusterNode {
         return;
       case Control.restore:
         this.host.restoreRequested(p['tasks'] as never);
+        return;
+      case Control.migForward:
+        this.host.migrationForwarded(
+          String(p['mid']),
+          ((p['items'] as Array<[unknown, number | null]>) ?? []).map(([msg, askId]) => ({ msg, reply: askId === null ? undefined : new RemoteReply(this, link.peer, askId) })),
+        );
+        return;
+      case Control.migRedirected:
+        this.host.migrationRedirected(String(p['mid']));
         return;
       case Control.heartbeatAck:
         if (typeof p['sentAtMs'] === 'number') this.host.rttMeasured(this.clock.now() - p['sentAtMs']);

@@ -25,6 +25,10 @@ export interface ClusterHost {
   samplesArrived(packed: unknown): void;
   /** The round trip of a heartbeat to the RMS. */
   rttMeasured(ms: number): void;
+  /** A migration's source forwarded the queued messages of a task that moved here. */
+  migrationForwarded(mid: string, items: Array<{ msg: unknown; reply: Reply | undefined }>): void;
+  /** A migration's source is done forwarding: the task may take what it held. */
+  migrationRedirected(mid: string): void;
   /** Emits a cluster event. */
   nodeEvent(type: 'node.joined' | 'node.down', node: string): void;
 }

@@ -142,6 +142,14 @@ export class RuntimeClusterHost implements ClusterHost {
     return answerDebugRequest(this.rt.adminSource(this.rt.debugSource), kind, payload);
   }
 
+  migrationForwarded(mid: string, items: Array<{ msg: unknown; reply: Reply | undefined }>): void {
+    this.rt.migrationReceiver.forwarded(mid, items);
+  }
+
+  migrationRedirected(mid: string): void {
+    this.rt.migrationReceiver.redirected(mid);
+  }
+
   samplesArrived(packed: unknown): void {
     this.rt.recordSamples(unpackSamples(packed));
   }

@@ -83,6 +83,10 @@ export const Control = {
   /** Monitor samples for the RMS's metric store (packed: see metrics/batch.ts). */
   metrics: 'metrics',
   heartbeatAck: 'hb-ack',
+  /** A migration's source forwards the task's queued messages ([msg, askId | null] items). */
+  migForward: 'mig.fwd',
+  /** ... and then says the target may take the messages it held. */
+  migRedirected: 'mig.redirected',
   /** [CONTROL, 'req', { id, kind, payload }]: a question to another node (debug views). */
   request: 'req',
   /** [CONTROL, 'res', { id, ok, value | error }] */
