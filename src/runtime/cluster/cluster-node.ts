@@ -42,6 +42,9 @@ interface PendingAsk {
   taskId: string;
 }
 
+/** Longest a sender holds messages for a moved task while its stragglers drain, ms. */
+const SWITCH_WAIT_MS = 2000;
+
 export class ClusterNode {
   readonly id: string;
   url: string | undefined;
@@ -57,6 +60,7 @@ export class ClusterNode {
   private readonly locating = new Map<string, Array<{ msg: unknown; reply: Reply | undefined }>>();
   private readonly pendingAsks = new Map<number, PendingAsk>();
   private askSeq = 0;
+  private readonly switching = new Map<string, { queue: Array<{ msg: unknown; reply: Reply | undefined }>; timer: TimerHandle }>();
   private readonly requests: PendingRequests;
   private timers: TimerHandle[] = [];
   private stopped = false;
@@ -113,6 +117,7 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) t.cancel();
+    for (const sw of this.switching.values()) sw.timer.cancel();
     this.rms?.stop();
     for (const link of [...this.links.values()]) link.close(CloseCode.goingAway, 'node shutting down');
     for (const [, p] of this.pendingAsks) p.reply.reject(new NodeDownError(this.id, p.taskId, 'this node is shutting down'));
@@ -283,6 +288,11 @@ export class ClusterNode {
 
   /** Routes a message for a task not hosted here. Throws only for a plain send the link refuses. */
   route(taskId: string, msg: unknown, reply: Reply | undefined): void {
+    const sw = this.switching.get(taskId);
+    if (sw) {
+      sw.queue.push({ msg, reply });
+      return;
+    }
     const loc = this.cache.get(taskId);
     if (loc) {
       this.sendToTask(loc.node, taskId, msg, reply);
@@ -351,6 +361,38 @@ export class ClusterNode {
     return this.cache.get(taskId)?.node ?? this.rms?.directory.get(taskId)?.node;
   }
 
+  /**
+   * A task this node sends to has moved. Messages already on their way to the old owner will be
+   * forwarded from there; sending straight to the new owner now could overtake them. So new
+   * messages for the task wait here until a marker sent through the old owner reaches the new
+   * one (flush -> flush-arrive -> flush-ack), or at worst `SWITCH_WAIT_MS`.
+   */
+  private moved(link: Link, taskId: string, node: string, epoch: number): void {
+    const known = this.cache.get(taskId);
+    if (known && known.epoch >= epoch) return;
+    this.learn(taskId, node, epoch);
+    if (node === this.id || this.switching.has(taskId)) return;
+    const timer = this.clock.setTimer(() => this.switched(taskId), SWITCH_WAIT_MS);
+    this.switching.set(taskId, { queue: [], timer });
+    if (!this.trySend(link.peer, [Env.control, Control.flush, { task: taskId, to: node, from: this.id }])) this.switched(taskId);
+  }
+
+  /** The stragglers of a moved task are in (or the wait is over): what waited goes out in order. */
+  private switched(taskId: string): void {
+    const sw = this.switching.get(taskId);
+    if (!sw) return;
+    this.switching.delete(taskId);
+    sw.timer.cancel();
+    for (const { msg, reply } of sw.queue) {
+      try {
+        this.route(taskId, msg, reply);
+      } catch (err) {
+        this.host.deadLetter(taskId, msg, 'node-down');
+        reply?.reject(err);
+      }
+    }
+  }
+
   /** Records where a task lives now (from a directory update or a `moved` answer). */
   learn(taskId: string, node: string, epoch: number): void {
     const known = this.cache.get(taskId);
@@ -385,7 +427,7 @@ export class ClusterNode {
         return;
       }
       case Env.moved:
-        this.learn(env[1], env[2], env[3]);
+        this.moved(link, env[1], env[2], env[3]);
         return;
       case Env.control:
         this.onControl(link, env[1], env[2]);
@@ -433,6 +475,16 @@ export class ClusterNode {
         return;
       case Control.restore:
         this.host.restoreRequested(p['tasks'] as never);
+        return;
+      case Control.flush:
+        // Behind every straggler this node forwarded for that sender: on to the new owner.
+        this.trySend(String(p['to']), [Env.control, Control.flushArrive, { task: p['task'], from: p['from'] }]);
+        return;
+      case Control.flushArrive:
+        this.trySend(String(p['from']), [Env.control, Control.flushAck, { task: p['task'] }]);
+        return;
+      case Control.flushAck:
+        this.switched(String(p['task']));
         return;
       case Control.migForward:
         this.host.migrationForwarded(

@@ -83,6 +83,12 @@ export const Control = {
   /** Monitor samples for the RMS's metric store (packed: see metrics/batch.ts). */
   metrics: 'metrics',
   heartbeatAck: 'hb-ack',
+  /** A sender told `moved` asks the old owner to pass a marker behind its stragglers... */
+  flush: 'flush',
+  /** ... which the old owner sends on to the new owner... */
+  flushArrive: 'flush-arrive',
+  /** ... which tells the sender its stragglers are in: it may now send to the new owner. */
+  flushAck: 'flush-ack',
   /** A migration's source forwards the task's queued messages ([msg, askId | null] items). */
   migForward: 'mig.fwd',
   /** ... and then says the target may take the messages it held. */
