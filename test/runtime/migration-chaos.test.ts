@@ -1,27 +1,7 @@
 import assert from 'node:assert/strict';
-import { createRuntime, defineTask, simulatedDevice, type Runtime, type TaskRef } from '../../src/index.js';
+import { createRuntime, simulatedDevice, type Runtime, type TaskRef } from '../../src/index.js';
+import { sequenced, type SeqState } from '../fixtures/chaos-tasks.js';
 import { until } from '../helpers.js';
-
-/** Checks that each sender's messages arrive exactly once and in order. */
-type SeqState = { last: Record<string, number>; violations: number; received: number; first: string[] };
-type SeqMsg = { from: string; seq: number } | 'report';
-const sequenced = defineTask<SeqState, SeqMsg, SeqState>({
-  name: 'sequenced',
-  init: () => ({ last: {}, violations: 0, received: 0, first: [] }),
-  receive(s, msg, ctx) {
-    if (msg === 'report') {
-      ctx.reply(s);
-      return s;
-    }
-    if (msg.seq !== (s.last[msg.from] ?? 0) + 1) {
-      s.violations++;
-      if (s.first.length < 5) s.first.push(`${msg.from}: expected ${(s.last[msg.from] ?? 0) + 1}, got ${msg.seq} on ${ctx.resource.id}`);
-    }
-    s.last[msg.from] = msg.seq;
-    s.received++;
-    return s;
-  },
-});
 
 const SIZE = Number(process.env['GODWIT_CHAOS_SIZE'] ?? 1);
 
