@@ -40,6 +40,9 @@ export const MigrationRequests = {
   start: 'mig.start',
 } as const;
 
+/** A migration arriving here that hears nothing from its source for this long is dropped, ms. */
+const INCOMING_IDLE_MS = 30_000;
+
 /** Longest a migrated task holds direct arrivals waiting for its source's forwarded queue, ms. */
 const REDIRECT_WAIT_MS = 10_000;
 
@@ -162,6 +165,8 @@ interface Incoming {
   bytes: Uint8Array | undefined;
   /** Log rounds are replayed one after the other, in arrival order. */
   chain: Promise<void>;
+  /** Drops the half-built task if its source goes quiet (died, or lost the link) before commit. */
+  expiry: TimerHandle;
 }
 
 /** Target side: the requests a migrating source sends. */
@@ -191,7 +196,17 @@ export class MigrationReceiver {
           memoryBytes: Number(p['memoryBytes'] ?? 0),
         });
         if (why) throw new InvalidArgumentError('resource', `${resource.id} refuses the task: ${why.detail}`);
-        this.incoming.set(mid, { def, id, resource: resource.id, assembler: new ChunkAssembler({ maxTotalBytes: 2 ** 32 }), state: undefined, restored: false, bytes: undefined, chain: Promise.resolve() });
+        this.incoming.set(mid, {
+          def,
+          id,
+          resource: resource.id,
+          assembler: new ChunkAssembler({ maxTotalBytes: 2 ** 32 }),
+          state: undefined,
+          restored: false,
+          bytes: undefined,
+          chain: Promise.resolve(),
+          expiry: this.rt.clock.setTimer(() => this.drop(mid), INCOMING_IDLE_MS),
+        });
         return { accepted: true };
       }
       case MigrationRequests.chunk: {
@@ -218,7 +233,7 @@ export class MigrationReceiver {
       case MigrationRequests.commit:
         return this.commit(mid, p);
       case MigrationRequests.abort:
-        this.incoming.delete(mid);
+        this.drop(mid);
         return { aborted: true };
       default:
         throw new InvalidArgumentError('request', `unknown migration request ${kind}`);
@@ -229,7 +244,7 @@ export class MigrationReceiver {
     const m = this.expect(mid);
     await m.chain;
     if (!m.restored || !m.bytes) throw new InvalidArgumentError('commit', 'the snapshot is not complete');
-    this.incoming.delete(mid);
+    this.drop(mid);
     this.rt.adoptTask(m.def, { id: m.id, task: m.def.name, node: this.rt.name, resource: m.resource, epoch: Number(p['epoch']), parent: null }, m.state, { bytes: m.bytes, takenAtMs: this.rt.clock.now() }, (p['affinity'] as never) ?? undefined);
     const cell = this.rt.directory.get(m.id);
     if (cell) {
@@ -278,12 +293,22 @@ export class MigrationReceiver {
   close(): void {
     for (const h of this.holding.values()) h.timer.cancel();
     this.holding.clear();
+    for (const mid of [...this.incoming.keys()]) this.drop(mid);
   }
 
   private expect(mid: string): Incoming {
     const m = this.incoming.get(mid);
     if (!m) throw new InvalidArgumentError('migration', `no migration ${mid} in progress here`);
+    m.expiry.cancel();
+    m.expiry = this.rt.clock.setTimer(() => this.drop(mid), INCOMING_IDLE_MS);
     return m;
+  }
+
+  private drop(mid: string): void {
+    const m = this.incoming.get(mid);
+    if (!m) return;
+    m.expiry.cancel();
+    this.incoming.delete(mid);
   }
 }
 

@@ -91,4 +91,30 @@ describe('migration chaos (three node processes)', function () {
     }
     assert.ok(outcomes.filter((o) => o === 'committed').length >= 8, `too few migrations committed: ${outcomes.join(',')}`);
   });
+
+  it('survives the source dying in the middle of a migration: the task answers again, from the target or from its last snapshot', async () => {
+    const c = coordinator!;
+    const victim = children[2]!; // p2
+    const ref = c.spawn(sequenced, { id: 'orphan', affinity: { prefer: [{ resource: 'p2/cpu-0', weight: 100 }] } });
+    assert.equal((await c.ask<SeqState>(ref, 'report', { timeoutMs: 10_000 })).received, 0);
+    const moving = c.migrate(ref, { to: 'p1/cpu-0', mode: 'pre-copy' }).then(
+      (r) => r.outcome,
+      (err: unknown) => (err as { code?: string }).code ?? 'error',
+    );
+    victim.child.kill('SIGKILL');
+    const outcome = await moving;
+    // Either it got across before the kill, or it failed and the RMS re-places it from p2's last snapshot.
+    assert.ok(['committed', 'aborted', 'GODWIT_ERR_NODE_DOWN'].includes(outcome), outcome);
+    let report: SeqState | undefined;
+    const deadline = performance.now() + 15_000;
+    while (!report) {
+      try {
+        report = await c.ask<SeqState>(ref, 'report', { timeoutMs: 1000 });
+      } catch (err) {
+        if (performance.now() > deadline) throw err;
+      }
+    }
+    assert.equal(report.violations, 0);
+    await until([c], () => !c.nodes().some((n) => n.node === 'p2'));
+  });
 });
