@@ -60,6 +60,11 @@ function encodeError(reason: string): CodecError {
   return new CodecError({ codec: 'arrow', operation: CodecOperations.ENCODE, reason });
 }
 
+/** A name that would set an object's prototype on decode instead of a key: refused up front, not lost later. */
+function checkName(name: string, what: string): void {
+  if (name === '__proto__') throw encodeError(`a ${what} cannot be named __proto__`);
+}
+
 function decodeError(reason: string): CodecError {
   return new CodecError({ codec: 'arrow', operation: CodecOperations.DECODE, reason });
 }
@@ -87,7 +92,10 @@ function makeArrowCodec(A: ArrowModule): Codec {
 
   function columnsTable(columns: ArrowColumns): Arrow.Table {
     const vectors: Record<string, Arrow.Vector> = {};
-    for (const [name, column] of Object.entries(columns)) vectors[name] = A.makeVector(column);
+    for (const [name, column] of Object.entries(columns)) {
+      checkName(name, 'column');
+      vectors[name] = A.makeVector(column);
+    }
     return new A.Table(vectors);
   }
 
@@ -110,6 +118,7 @@ function makeArrowCodec(A: ArrowModule): Codec {
     }
     const entries = Object.entries(state);
     if (entries.length === 0) throw encodeError('state must have at least one part');
+    for (const [name] of entries) checkName(name, 'part');
     return { shape: Shapes.PARTS, streams: entries.map(([name, value]) => partStream(value, name)) };
   }
 

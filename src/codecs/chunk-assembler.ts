@@ -31,6 +31,9 @@ export interface ChunkProgress {
   done: boolean;
 }
 
+/** Largest stream an assembler accepts unless told otherwise (1 GiB). */
+export const DEFAULT_MAX_TOTAL_BYTES = 2 ** 30;
+
 export class ChunkAssembler {
   private streamId: string | undefined;
   private readonly maxTotalBytes: number;
@@ -43,7 +46,9 @@ export class ChunkAssembler {
 
   constructor(options: ChunkAssemblerOptions = {}) {
     this.streamId = options.streamId;
-    this.maxTotalBytes = options.maxTotalBytes ?? Infinity;
+    // The first chunk's header makes the assembler allocate the whole stream: a bound keeps one
+    // forged 57-byte frame from costing gigabytes.
+    this.maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
   }
 
   /** The stream being assembled, once known. */

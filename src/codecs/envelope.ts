@@ -192,9 +192,13 @@ export interface OpenOptions {
  * Verifies an envelope and returns its header and the codec's bytes (decompressed when needed).
  * Without compression the payload is a view into `bytes`, not a copy.
  */
+/** Largest payload `openSnapshot` accepts unless told otherwise (2 GiB). */
+export const DEFAULT_MAX_RAW_BYTES = 2 ** 31;
+
 export function openSnapshot(bytes: Uint8Array, options: OpenOptions = {}): { header: SnapshotHeader; payload: Uint8Array } {
   const header = readSnapshotHeader(bytes);
-  const maxRawBytes = options.maxRawBytes ?? Infinity;
+  // A compressed payload can claim any size: without a bound, a few kilobytes could inflate to gigabytes.
+  const maxRawBytes = options.maxRawBytes ?? DEFAULT_MAX_RAW_BYTES;
   if (header.rawBytes > maxRawBytes) throw envelopeError(`payload of ${header.rawBytes} bytes exceeds the limit of ${maxRawBytes} bytes`, 24);
   const stored = bytes.subarray(header.headerBytes, header.headerBytes + header.payloadBytes);
   if (crc32c(stored) !== header.payloadChecksum) throw envelopeError('payload checksum mismatch', header.headerBytes);

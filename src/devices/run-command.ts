@@ -60,6 +60,11 @@ export function runCommand(options: RunCommandOptions): Promise<CommandOutput> {
       if (killedFor) return;
       killedFor = why;
       child.kill('SIGKILL');
+      // Settle now: a grandchild (a wrapper script's) or a process stuck in the kernel can keep
+      // the pipes open long after the kill, and the caller's time limit must hold anyway.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      finish(null, 'SIGKILL');
     };
     const timer = clock.setTimer(() => kill(CommandFailures.TIMEOUT), timeoutMs);
     const onAbort = (): void => kill(CommandFailures.ABORTED);

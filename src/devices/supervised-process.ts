@@ -9,6 +9,9 @@ import type { Clock, TimerHandle } from '../runtime/clock.js';
 import { CommandFailures, DeviceCommandError } from './device-errors.js';
 import { outputTail, spawnFailure } from './run-command.js';
 
+/** How long a stopped stream gets to exit after SIGTERM before SIGKILL, ms. */
+const STOP_GRACE_MS = 2000;
+
 export interface RestartOptions {
   /** First restart delay (default 1000 ms). */
   initialMs?: number;
@@ -62,14 +65,29 @@ export class SupervisedProcess {
     this.spawnOnce();
   }
 
-  /** Stops it for good: cancels a pending restart, sends SIGTERM and waits for the pipes to close. */
+  /**
+   * Stops it for good: cancels a pending restart, sends SIGTERM, and SIGKILL after
+   * `STOP_GRACE_MS` if it is still there; settles once the process exited, without waiting for
+   * pipes a grandchild may hold open.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
     this.nextStartAtMs = undefined;
-    this.child?.kill('SIGTERM');
-    await this.closed;
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    child.kill('SIGTERM');
+    const grace = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(grace);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    await Promise.race([this.closed, new Promise((resolve) => setImmediate(resolve))]);
   }
 
   private spawnOnce(): void {

@@ -151,14 +151,19 @@ export function toWireEvent(event: RuntimeEvent & { node?: string }, node: strin
   return out as WireEvent;
 }
 
-/** JSON.stringify that survives bigints and cycles (a debug view must not throw on odd data). */
+/** JSON.stringify that survives bigints and cycles (a debug view must not throw on odd data); shared, non-cyclic objects are written in full. */
 export function safeStringify(value: unknown): string {
-  const seen = new WeakSet<object>();
-  return JSON.stringify(value, (_key, v: unknown) => {
+  const path: object[] = [];
+  return JSON.stringify(value, function (this: unknown, _key: string, v: unknown) {
+    // `this` is the object holding `v`: trim the path back to it, so only ancestors count as cycles.
+    if (typeof this === 'object' && this !== null) {
+      const at = path.lastIndexOf(this as object);
+      path.length = at + 1;
+    }
     if (typeof v === 'bigint') return v.toString();
     if (typeof v === 'object' && v !== null) {
-      if (seen.has(v)) return '[circular]';
-      seen.add(v);
+      if (path.includes(v)) return '[circular]';
+      path.push(v);
     }
     return v;
   });

@@ -40,6 +40,9 @@ export const MigrationRequests = {
   start: 'mig.start',
 } as const;
 
+/** Largest state a migration moves across nodes (2 GiB, the snapshot envelope's own limit). */
+const MAX_STATE_BYTES = 2 ** 31;
+
 /** A migration arriving here that hears nothing from its source for this long is dropped, ms. */
 const INCOMING_IDLE_MS = 30_000;
 
@@ -200,7 +203,7 @@ export class MigrationReceiver {
           def,
           id,
           resource: resource.id,
-          assembler: new ChunkAssembler({ maxTotalBytes: 2 ** 32 }),
+          assembler: new ChunkAssembler({ maxTotalBytes: MAX_STATE_BYTES }),
           state: undefined,
           restored: false,
           bytes: undefined,
