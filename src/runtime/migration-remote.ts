@@ -69,8 +69,10 @@ export interface RemoteMigrationOptions {
 export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: NodeCandidate, report: MigrationReport, options: RemoteMigrationOptions): Promise<void> {
   const cluster = rt.cluster!;
   const clock = rt.clock;
-  if (cell.children.size > 0) throw new InvalidArgumentError('task', `task ${cell.id} has child tasks; moving a family across nodes is not available yet`);
+  // A task with children on its resource moves with them, as one bundle of snapshots (stop-and-copy).
+  const family = familyOf(cell);
   const mid = `${rt.name}:${report.id}`;
+  if (family.length > 1) options = { ...options, mode: 'stop-and-copy' };
   const why = unmetConstraint(target, {
     task: cell.def.name,
     affinity: rt.affinities.get(cell),
@@ -85,14 +87,18 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     id: cell.id,
     task: cell.def.name,
     resource: target.device.id,
-    computeUnits: cell.demand.computeUnits,
-    memoryBytes: cell.demand.memoryBytes,
+    computeUnits: family.reduce((n, c) => n + c.demand.computeUnits, 0),
+    memoryBytes: family.reduce((n, c) => n + c.demand.memoryBytes, 0),
+    family: family.length > 1 ? family.map((c) => ({ id: c.id, task: c.def.name, parent: c.parent?.id ?? null, epoch: c.epoch + 1 })) : null,
   });
   let committed = false;
   let frozenAt = 0;
   const restarts = cell.restartCount;
   const sendSnapshot = async () => {
-    const bytes = snapshotState(cell.def, cell.state, { registry: rt.codecs });
+    const bytes =
+      family.length > 1
+        ? cborEncode(family.map((c) => [c.id, snapshotState(c.def, c.state, { registry: rt.codecs })]))
+        : snapshotState(cell.def, cell.state, { registry: rt.codecs });
     const producer = new ChunkProducer(bytes, { chunkBytes: CHUNK_BYTES });
     // Up to WINDOW chunks unacknowledged: the link stays busy, and a slow target still slows the source.
     const inflight = new Set<Promise<unknown>>();
@@ -129,8 +135,8 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     }
     report.phases.push({ phase: 'freeze', atMs: clock.now() });
     frozenAt = clock.now();
-    await cell.freeze();
-    if (cell.status === 'stopped') throw new Error('the task stopped while freezing');
+    await Promise.all(family.map((c) => c.freeze()));
+    if (family.some((c) => c.status === 'stopped')) throw new Error('the task (or one of its children) stopped while freezing');
     if (cell.restartCount !== restarts) throw new Error('the task crashed during the migration');
     if (options.mode === 'pre-copy') {
       const log = cell.migrationLog ?? [];
@@ -144,16 +150,33 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null });
     committed = true;
     report.phases.push({ phase: 'redirect', atMs: clock.now() });
-    rt.handOff(cell, target.node, epoch, mid);
+    for (const c of family) rt.handOff(c, target.node, c === cell ? epoch : c.epoch + 1, `${mid}|${c.id}`);
     report.pauseMs = clock.now() - frozenAt;
     report.phases.push({ phase: 'decommission', atMs: clock.now() });
   } finally {
     cell.migrationLog = undefined;
     if (!committed) {
       cluster.request(target.node, MigrationRequests.abort, { mid }).catch(() => {});
-      if (cell.status !== 'stopped') cell.thaw();
+      for (const c of family) if (c.status !== 'stopped') c.thaw();
     }
   }
+}
+
+/** The task and its descendants on the same resource, parents before children. */
+function familyOf(cell: TaskCell): TaskCell[] {
+  const out = [cell];
+  for (const c of cell.children.values()) if (c.resource === cell.resource) out.push(...familyOf(c));
+  return out;
+}
+
+interface FamilyMember {
+  id: string;
+  def: TaskDefinition;
+  parent: string | null;
+  /** Its placement epoch here (its own epoch at the source + 1). */
+  epoch?: number;
+  state?: unknown;
+  bytes?: Uint8Array;
 }
 
 interface Incoming {
@@ -170,6 +193,8 @@ interface Incoming {
   chain: Promise<void>;
   /** Drops the half-built task if its source goes quiet (died, or lost the link) before commit. */
   expiry: TimerHandle;
+  /** A task moving with its children: every member, parents first. */
+  family: FamilyMember[] | undefined;
 }
 
 /** Target side: the requests a migrating source sends. */
@@ -199,7 +224,16 @@ export class MigrationReceiver {
           memoryBytes: Number(p['memoryBytes'] ?? 0),
         });
         if (why) throw new InvalidArgumentError('resource', `${resource.id} refuses the task: ${why.detail}`);
+        const family = Array.isArray(p['family'])
+          ? (p['family'] as Array<{ id: string; task: string; parent: string | null; epoch: number }>).map((f) => {
+              const d = this.rt.registry.get(String(f.task));
+              if (!d) throw new UnknownTaskTypeError(String(f.task), this.rt.name);
+              if (this.rt.directory.has(f.id)) throw new InvalidArgumentError('task', `task ${f.id} already runs on node ${this.rt.name}`);
+              return { id: String(f.id), def: d, parent: f.parent === null ? null : String(f.parent), epoch: Number(f.epoch) };
+            })
+          : undefined;
         this.incoming.set(mid, {
+          family,
           def,
           id,
           resource: resource.id,
@@ -218,7 +252,8 @@ export class MigrationReceiver {
         if (m.assembler.progress.done) {
           // Restore now, off the pause: with pre-copy the source is still serving.
           m.bytes = m.assembler.finish();
-          m.state = restoreState(m.def, m.bytes, { registry: this.rt.codecs });
+          if (m.family) this.restoreFamily(m, m.family, m.bytes);
+          else m.state = restoreState(m.def, m.bytes, { registry: this.rt.codecs });
           m.restored = true;
         }
         return { received: m.assembler.progress.received };
@@ -248,16 +283,36 @@ export class MigrationReceiver {
     await m.chain;
     if (!m.restored || !m.bytes) throw new InvalidArgumentError('commit', 'the snapshot is not complete');
     this.drop(mid);
-    this.rt.adoptTask(m.def, { id: m.id, task: m.def.name, node: this.rt.name, resource: m.resource, epoch: Number(p['epoch']), parent: null }, m.state, { bytes: m.bytes, takenAtMs: this.rt.clock.now() }, (p['affinity'] as never) ?? undefined);
-    const cell = this.rt.directory.get(m.id);
-    if (cell) {
+    const now = this.rt.clock.now();
+    const members: FamilyMember[] = m.family ?? [{ id: m.id, def: m.def, parent: null, state: m.state, bytes: m.bytes }];
+    for (const f of members) {
+      const root = f.id === m.id;
+      const entry = { id: f.id, task: f.def.name, node: this.rt.name, resource: m.resource, epoch: root ? Number(p['epoch']) : (f.epoch ?? Number(p['epoch'])), parent: root ? null : f.parent };
+      this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined);
+      const cell = this.rt.directory.get(f.id);
+      if (!cell) continue;
       // Until the source has forwarded its queue, messages arriving here wait behind it. Should
       // the source never say so (it died), they are let through after a while.
       cell.held = [];
-      const timer = this.rt.clock.setTimer(() => this.redirected(mid), REDIRECT_WAIT_MS);
-      this.holding.set(mid, { taskId: m.id, timer });
+      const key = `${mid}|${f.id}`;
+      const timer = this.rt.clock.setTimer(() => this.redirected(key), REDIRECT_WAIT_MS);
+      this.holding.set(key, { taskId: f.id, timer });
     }
     return { committed: true };
+  }
+
+  /** A family's bundle: one snapshot envelope per member, restored each with its own definition. */
+  private restoreFamily(m: Incoming, family: FamilyMember[], bundle: Uint8Array): void {
+    const entries = cborDecode(bundle);
+    if (!Array.isArray(entries)) throw new InvalidArgumentError('snapshot', 'a family bundle must be an array');
+    const byId = new Map(entries.map((e) => [String((e as unknown[])[0]), (e as unknown[])[1] as Uint8Array]));
+    for (const f of family) {
+      const bytes = byId.get(f.id);
+      if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('snapshot', `the family bundle lacks task ${f.id}`);
+      f.bytes = bytes;
+      f.state = restoreState(f.def, bytes, { registry: this.rt.codecs });
+    }
+    m.bytes = family[0]?.bytes;
   }
 
   /** The source's queued messages, in order: they go first. */

@@ -77,6 +77,33 @@ describe('Runtime#migrate across nodes', function () {
     assert.deepEqual(b.tasks().filter((t) => t.id === 'precopied').map((t) => t.epoch), [1]);
   });
 
+  it('moves a task with its children across nodes; the family answers there with its state', async () => {
+    const family = defineTask<TaskRef[], 'kids', TaskRef[]>({
+      name: 'family',
+      init: (_i, ctx) => ['x', 'y'].map((id) => ctx.spawnChild(counter, { id, input: 10 })),
+      receive: (kids, _m, ctx) => (ctx.reply(kids), kids),
+    });
+    for (const n of [rms, a, b]) n.register(family as never);
+    const parent = a.spawn(family, { id: 'fam', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    const kids = await rms.ask<TaskRef[]>(parent, 'kids');
+    rms.send(kids[0]!, { type: 'inc' });
+    assert.equal(await rms.ask(kids[0]!, { type: 'get' }), 11);
+    const report = await a.migrate(parent, { to: 'b/fpga-0', mode: 'pre-copy' });
+    assert.equal(report.outcome, 'committed', report.reason);
+    rms.send(kids[1]!, { type: 'inc', by: 5 });
+    assert.deepEqual([await rms.ask(kids[0]!, { type: 'get' }), await rms.ask(kids[1]!, { type: 'get' })], [11, 15]);
+    assert.deepEqual((await rms.ask<TaskRef[]>(parent, 'kids')).map((k) => k.id), ['fam/x', 'fam/y']);
+    assert.deepEqual(
+      b.tasks().filter((t) => t.id.startsWith('fam')).map((t) => [t.id, t.parent ?? null, t.resource]),
+      [
+        ['fam', null, 'b/fpga-0'],
+        ['fam/x', 'fam', 'b/fpga-0'],
+        ['fam/y', 'fam', 'b/fpga-0'],
+      ],
+    );
+    assert.deepEqual(a.tasks().filter((t) => t.id.startsWith('fam')), []);
+  });
+
   it('is started from the RMS for a task another node hosts', async () => {
     const ref: TaskRef = rms.spawn(counter, { id: 'remote-controlled', input: 1, affinity: { prefer: [{ resource: 'b/fpga-0', weight: 10 }] } });
     rms.send(ref, { type: 'inc' });
