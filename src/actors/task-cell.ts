@@ -88,6 +88,8 @@ export class TaskCell {
    * arrive here directly wait in this queue so they cannot overtake the forwarded ones.
    */
   held: Array<{ msg: unknown; reply: Reply | undefined }> | undefined;
+  /** A partitioned task: which partition groups (child cells on other resources) hold which partitions. */
+  readonly partitionOwners = new Map<number, TaskCell>();
   /** Frozen by a migration: no turns until thawed; messages keep queueing in order. */
   private frozen = false;
   private idleWaiters: Array<() => void> = [];
@@ -246,7 +248,7 @@ export class TaskCell {
    * snapshot is the one the migration streamed (older by the replayed log, as any periodic
    * snapshot is older than the state): encoding a large state again here would lengthen the pause.
    */
-  adopt(state: unknown, snapshot: Snapshot): void {
+  adopt(state: unknown, snapshot: Snapshot | undefined): void {
     this.codecReady = true;
     this.state = state;
     this.initialized = true;

@@ -98,6 +98,12 @@ export interface TaskDefinition<State = unknown, Msg = unknown, Reply = unknown,
   init(input: Input, ctx: TaskContext<Reply>): State | Promise<State>;
   /** Handles one message and returns the next state. Throwing (or rejecting) is a crash. */
   receive(state: State, msg: Msg, ctx: TaskContext<Reply>): State | Promise<State>;
+  /**
+   * For a task whose state is a `PartitionedState`: the key a message belongs to (undefined: the
+   * task as a whole handles it). Lets `migrate(ref, { partitions })` move some partitions to
+   * another resource, after which messages go to the group holding their key's partition.
+   */
+  partitionKey?(msg: Msg): string | undefined;
   /** A serializable picture of the state (default: the state itself). */
   snapshot?(state: State): unknown;
   /** Rebuilds the state from `snapshot`'s output (default: the snapshot itself). */

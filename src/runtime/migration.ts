@@ -20,6 +20,7 @@ import { place, unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
 import { candidatesOf, type NodeCandidate } from './cluster/candidates.js';
 import { MigrationRequests, migrateToNode } from './migration-remote.js';
+import { movePartitions } from './partitions.js';
 
 export type MigrationPhase = 'propose' | 'prepare' | 'freeze' | 'commit' | 'redirect' | 'decommission';
 
@@ -28,7 +29,7 @@ export interface MigrationReport {
   task: string;
   from: string;
   to: string;
-  granularity: 'task';
+  granularity: 'task' | 'partitions';
   /** In order, with clock times. */
   phases: Array<{ phase: MigrationPhase; atMs: number }>;
   /** Freeze to thaw: how long the task took no turn. */
@@ -58,6 +59,13 @@ export interface MigrateOptions {
   maxRounds?: number;
   /** Across nodes: longest wait for the target's answer to one step, ms (default 10,000); then the migration aborts. */
   phaseTimeoutMs?: number;
+  /**
+   * A partitioned task (one with `partitionKey`): move only these partitions to `to`, as a
+   * partition group (a child task); its messages then route by key. Within a node.
+   */
+  partitions?: number[];
+  /** A partition group: give its partitions back to the task and stop it. */
+  merge?: boolean;
 }
 
 const HISTORY = 100;
@@ -77,6 +85,7 @@ export class Migrator {
   async migrate(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
     const cell = this.rt.directory.get(taskId);
     if (!cell) return this.migrateElsewhere(taskId, options);
+    if (options.partitions !== undefined || options.merge) return this.finish(await movePartitions(this.rt, cell, options, `mig-${++this.seq}`), this.rt.clock.now());
     if (this.moving.has(taskId)) throw new MigrationInProgressError(taskId);
     const remote = options.to !== undefined && !this.rt.resourceActors.has(options.to) ? this.remoteTarget(options.to) : undefined;
     if (options.to !== undefined && !remote && !this.rt.resourceActors.has(options.to)) {

@@ -29,6 +29,7 @@ import { type Affinity, mergeAffinity, place, validateAffinity } from './placeme
 import { Supervisor } from './supervisor.js';
 import { type MigrateOptions, type MigrationReport, Migrator } from './migration.js';
 import { MigrationReceiver } from './migration-remote.js';
+import { ownerOf } from './partitions.js';
 import { type BucketPoint, type MetricPoint, type MetricQuery, MetricStore } from './metrics/metric-store.js';
 import { type DeviceSampler, Monitoring, type ResourceSample } from './metrics/monitor.js';
 import { type PrometheusEndpoint, startPrometheus } from './metrics/prometheus.js';
@@ -358,6 +359,16 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   /** Re-creates a task of a dead node here, from its snapshot when there is one (used by the RMS). */
+  private groups = 0;
+
+  /** A partition group of `task` on `resource`, holding `state` (no init): a child task of it. */
+  spawnPartitionGroup(task: TaskCell, resource: ResourceActor, state: unknown): TaskCell {
+    const id = `${task.id}/partitions-${++this.groups}`;
+    const group = this.createCell(task.def, id, resource, task, undefined, undefined, { epoch: 0, restore: undefined, adopt: { state, snapshot: undefined } });
+    group.takeSnapshot();
+    return group;
+  }
+
   /** Takes over a task a migration brought here, with its live state (epoch from the entry). */
   adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined): void {
     const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
@@ -404,7 +415,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     parent: TaskCell | undefined,
     input: unknown,
     affinity: Affinity | undefined,
-    restored?: { epoch: number; restore: Snapshot | undefined; adopt?: { state: unknown; snapshot: Snapshot } },
+    restored?: { epoch: number; restore: Snapshot | undefined; adopt?: { state: unknown; snapshot: Snapshot | undefined } },
   ): TaskCell {
     const supervision = resolveSupervision(this.options.supervision, def.supervision, `${def.name}.supervision`);
     const capacity = def.mailbox?.capacity ?? this.options.mailboxCapacity;
@@ -414,7 +425,8 @@ export class RuntimeImpl implements Runtime, CellHost {
     const cell = new TaskCell(ref, def, resource, parent, input, supervision, overflow, capacity, this, log);
     cell.prepareCodec();
     this.affinities.set(cell, affinity);
-    cell.handle = this.system.spawn(parent ? parent.handle : resource.handle, `task:${parent ? id.slice(parent.id.length + 1) : id}`, () => cell.onTurn());
+    // A child on another resource than its parent (a partition group) hangs under that resource's actor.
+    cell.handle = this.system.spawn(parent && parent.resource === resource ? parent.handle : resource.handle, `task:${parent ? id.slice(parent.id.length + 1) : id}`, () => cell.onTurn());
     if (restored) {
       cell.epoch = restored.epoch;
       cell.pendingRestore = restored.restore;
@@ -536,6 +548,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     // With simulateSerialization a local message crosses the codec as a remote one would: a
     // message that cannot is the sender's error (CodecError), found long before a migration.
     if (this.simulateSerialization) msg = cborDecode(cborEncode(msg));
+    if (cell.partitionOwners.size > 0) cell = ownerOf(cell, msg);
     if (cell.held && cell.held.length + cell.mailbox.length < cell.mailbox.capacity) {
       cell.held.push({ msg, reply });
       return;
