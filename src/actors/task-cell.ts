@@ -96,7 +96,6 @@ export class TaskCell {
   private generation = 0;
   private currentReply: Reply | undefined;
   private replyTaken = false;
-  private dirty = false;
 
   constructor(
     readonly ref: TaskRef,
@@ -315,7 +314,6 @@ export class TaskCell {
     }
     this.state = next;
     this.processed++;
-    this.dirty = true;
     if (reply && !this.replyTaken) reply.reject(new NoReplyError(this.id));
     this.currentReply = undefined;
     const every = this.host.snapshotIntervalMs;
@@ -337,16 +335,11 @@ export class TaskCell {
     if (!this.initialized) return false;
     try {
       this.snapshot = { bytes: snapshotState(this.def, this.state, { registry: this.host.codecs }), takenAtMs: this.host.clock.now() };
-      this.dirty = false;
       return true;
     } catch (err) {
       this.host.snapshotFailed(this, err);
       return false;
     }
-  }
-
-  get hasUnsnapshottedTurns(): boolean {
-    return this.dirty;
   }
 
   /** After a crash with the `resume` directive: keep the state, go on with the next message. */

@@ -636,10 +636,6 @@ export class RuntimeImpl implements Runtime, CellHost {
     if (this.shutDown) throw new RuntimeShutDownError(this.name);
   }
 
-  get isShutDown(): boolean {
-    return this.shutDown;
-  }
-
   async shutdown(): Promise<void> {
     if (this.shutDown) return;
     for (const cell of [...this.directory.values()]) if (!cell.parent) this.stopCell(cell, 'shutdown');
