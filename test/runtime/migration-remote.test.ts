@@ -154,6 +154,36 @@ describe('Runtime#migrate across nodes', function () {
     }
   });
 
+  it('aborts when the link to the target breaks mid-transfer; the task goes on, and a later move succeeds', async () => {
+    const heavy = defineTask<{ n: number; ballast: Uint8Array }, 'inc' | 'get', number>({
+      name: 'heavy',
+      init: () => ({ n: 0, ballast: new Uint8Array(8 * 2 ** 20) }), // eight chunks
+      receive(s, msg, ctx) {
+        if (msg === 'get') ctx.reply(s.n);
+        else s.n++;
+        return s;
+      },
+    });
+    for (const n of [rms, a, b]) n.register(heavy as never);
+    const ref = a.spawn(heavy, { id: 'heavy', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 100 }] } });
+    a.send(ref, 'inc');
+    assert.equal(await a.ask(ref, 'get'), 1);
+    const moving = a.migrate(ref, { to: 'b/fpga-0' });
+    // Break the a-b link once the transfer has started (the first chunk is in flight).
+    const internals = a as unknown as { cluster: { links: Map<string, { close(code: number, reason: string): void }> } };
+    await new Promise((resolve) => setImmediate(resolve));
+    internals.cluster.links.get('b')?.close(4400, 'test: link cut');
+    const report = await moving;
+    assert.equal(report.outcome, 'aborted');
+    assert.match(report.reason ?? '', /node b is unreachable/);
+    a.send(ref, 'inc');
+    assert.equal(await a.ask(ref, 'get'), 2);
+    assert.equal(a.tasks().find((t) => t.id === 'heavy')?.resource, 'a/gpu-0');
+    const again = await a.migrate(ref, { to: 'b/fpga-0' });
+    assert.equal(again.outcome, 'committed', again.reason);
+    assert.equal(await rms.ask(ref, 'get'), 2);
+  });
+
   it('aborts when the target node does not know the task, and the task goes on where it was', async () => {
     const ref = a.spawn(unknownHere, { id: 'stay', input: 9 });
     a.send(ref, { type: 'inc' });
