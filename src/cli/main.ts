@@ -11,6 +11,8 @@ const commands: Record<string, string> = {
     'query a node\'s debug socket: godwit inspect [tree|resources|tasks|migrations|events|dead-letters] [--url ws://...] [--token T] [--count N] [--seconds N] [--include-state] [--json]',
   server: 'run a node with the RMS role: godwit server [--port 7420] [--host 127.0.0.1] [--secret S] [--devices host,gpu:2] [--tasks MODULE] [--debug-port P --debug-token T [--debug-admin]] [--json]',
   agent: 'run a node that owns resources and joins a server: godwit agent --join ws://HOST:PORT [--secret S] [--name N] [--devices host] [--tasks MODULE] [--json]',
+  'eval-forecast':
+    'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N] [--json]',
   version: 'print the version',
   help: 'this list',
 };
@@ -54,6 +56,10 @@ async function main(argv: string[]): Promise<number> {
       'debug-port': { type: 'string' },
       'debug-token': { type: 'string' },
       'debug-admin': { type: 'boolean', default: false },
+      data: { type: 'string', multiple: true },
+      format: { type: 'string' },
+      horizons: { type: 'string' },
+      column: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -117,6 +123,10 @@ async function main(argv: string[]): Promise<number> {
         },
         out,
       );
+    }
+    case 'eval-forecast': {
+      const { runEvalForecast } = await import('./eval-forecast.js');
+      return runEvalForecast({ data: [...(values.data ?? []), ...rest], format: values.format, horizons: values.horizons, column: values.column }, out);
     }
     default:
       out.error(`unknown command ${command}\n${usage()}`);

@@ -1,0 +1,144 @@
+/**
+ * The forecasting contract and the bookkeeping every model shares: pending h-step forecasts,
+ * their residuals once the actual value arrives, and P50/P90 bands from those residuals.
+ *
+ * A step is one sample of the series (5 min for the public traces, 10 ms..1 s for the runtime's
+ * own monitors); horizons are counted in steps.
+ */
+import { InvalidArgumentError } from '../errors.js';
+
+export interface Forecaster {
+  readonly name: string;
+  /** Feeds the next value of the series; O(1) amortized. */
+  update(value: number): void;
+  /** Point forecast `horizonSteps` (>= 1) steps after the last value; NaN before the first value. */
+  forecast(horizonSteps: number): number;
+}
+
+export function checkHorizon(horizonSteps: number): void {
+  if (!Number.isInteger(horizonSteps) || horizonSteps < 1) {
+    throw new InvalidArgumentError('horizonSteps', `must be an integer >= 1, got ${horizonSteps}`);
+  }
+}
+
+/**
+ * The most recent `capacity` signed residuals (actual - forecast), kept in arrival order and in
+ * sorted order, so a quantile is O(1) and an insert O(capacity) without sorting.
+ */
+export class ResidualQuantiles {
+  private readonly ring: number[] = [];
+  private readonly sorted: number[] = [];
+  private next = 0;
+  private absSum = 0;
+
+  constructor(readonly capacity = 200) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new InvalidArgumentError('capacity', `must be an integer >= 1, got ${capacity}`);
+  }
+
+  get size(): number {
+    return this.ring.length;
+  }
+
+  add(residual: number): void {
+    if (!Number.isFinite(residual)) return;
+    if (this.ring.length < this.capacity) {
+      this.ring.push(residual);
+    } else {
+      const old = this.ring[this.next] ?? 0;
+      this.ring[this.next] = residual;
+      this.next = (this.next + 1) % this.capacity;
+      this.sorted.splice(lowerBound(this.sorted, old), 1);
+      this.absSum -= Math.abs(old);
+    }
+    this.sorted.splice(lowerBound(this.sorted, residual), 0, residual);
+    this.absSum += Math.abs(residual);
+  }
+
+  /** The q-quantile (0..1) of the kept residuals, linearly interpolated; 0 when empty. */
+  quantile(q: number): number {
+    const n = this.sorted.length;
+    if (n === 0) return 0;
+    const x = Math.min(Math.max(q, 0), 1) * (n - 1);
+    const lo = Math.floor(x);
+    const a = this.sorted[lo] ?? 0;
+    const b = this.sorted[Math.min(lo + 1, n - 1)] ?? a;
+    return a + (b - a) * (x - lo);
+  }
+
+  /** Mean absolute residual of the kept window; NaN when empty. */
+  meanAbs(): number {
+    return this.ring.length === 0 ? Number.NaN : Math.max(this.absSum, 0) / this.ring.length;
+  }
+}
+
+function lowerBound(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] ?? 0) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export interface Band {
+  readonly point: number;
+  readonly p50: number;
+  readonly p90: number;
+}
+
+/**
+ * Tracks the forecasts one source issued for each horizon until their target step arrives, then
+ * keeps the residuals (per horizon, the last `windowSize`). Call `observe(value)` with each new
+ * value before the model sees it, then `issue(h, point)` with the model's new forecasts.
+ */
+export class ForecastErrors {
+  private readonly pending = new Map<number, Float64Array>();
+  private readonly residuals = new Map<number, ResidualQuantiles>();
+  /** Index of the last observed value; -1 before the first. */
+  private step = -1;
+
+  constructor(
+    readonly horizons: readonly number[],
+    windowSize = 200,
+  ) {
+    for (const h of horizons) {
+      checkHorizon(h);
+      this.pending.set(h, new Float64Array(h + 1).fill(Number.NaN));
+      this.residuals.set(h, new ResidualQuantiles(windowSize));
+    }
+  }
+
+  observe(value: number): void {
+    this.step++;
+    for (const [h, ring] of this.pending) {
+      const slot = this.step % (h + 1);
+      const f = ring[slot] ?? Number.NaN;
+      if (!Number.isNaN(f)) this.residuals.get(h)?.add(value - f);
+      ring[slot] = Number.NaN;
+    }
+  }
+
+  issue(horizonSteps: number, point: number): void {
+    const ring = this.pending.get(horizonSteps);
+    if (!ring) throw new InvalidArgumentError('horizonSteps', `${horizonSteps} is not a tracked horizon (${this.horizons.join(', ')})`);
+    ring[(this.step + horizonSteps) % (horizonSteps + 1)] = point;
+  }
+
+  /** Rolling mean absolute error at a horizon; NaN until a forecast has been scored. */
+  mae(horizonSteps: number): number {
+    return this.residuals.get(horizonSteps)?.meanAbs() ?? Number.NaN;
+  }
+
+  scored(horizonSteps: number): number {
+    return this.residuals.get(horizonSteps)?.size ?? 0;
+  }
+
+  /** P50 = point + median residual, P90 = point + 90th percentile residual. */
+  band(horizonSteps: number, point: number): Band {
+    const r = this.residuals.get(horizonSteps);
+    if (!r) return { point, p50: point, p90: point };
+    return { point, p50: point + r.quantile(0.5), p90: point + r.quantile(0.9) };
+  }
+}

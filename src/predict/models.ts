@@ -1,0 +1,258 @@
+/**
+ * Baseline forecasters. Each keeps O(1) state per update (AR refits a bounded window every
+ * `refitEvery` updates). All return NaN before their first value.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { checkHorizon, type Forecaster } from './forecaster.js';
+
+function checkUnit(name: string, value: number, allowZero = false): void {
+  if (!(allowZero ? value >= 0 : value > 0) || !(value <= 1)) {
+    throw new InvalidArgumentError(name, `must be in ${allowZero ? '[0' : '(0'}, 1], got ${value}`);
+  }
+}
+
+/** The last value. */
+export class NaiveForecaster implements Forecaster {
+  readonly name = 'naive';
+  private last = Number.NaN;
+
+  update(value: number): void {
+    this.last = value;
+  }
+
+  forecast(horizonSteps: number): number {
+    checkHorizon(horizonSteps);
+    return this.last;
+  }
+}
+
+/** Exponentially weighted moving average: level += alpha * (value - level). */
+export class EwmaForecaster implements Forecaster {
+  readonly name: string;
+  private level = Number.NaN;
+
+  constructor(readonly alpha = 0.3) {
+    checkUnit('alpha', alpha);
+    this.name = 'ewma';
+  }
+
+  update(value: number): void {
+    this.level = Number.isNaN(this.level) ? value : this.level + this.alpha * (value - this.level);
+  }
+
+  forecast(horizonSteps: number): number {
+    checkHorizon(horizonSteps);
+    return this.level;
+  }
+}
+
+/**
+ * Dual-mode Kalman-style smoother: a fast gain when the value rises above the estimate (react to
+ * load spikes at once) and a slow gain when it decays (do not drop the estimate on one quiet
+ * sample). The forecast is flat at the estimate.
+ */
+export class DualGainForecaster implements Forecaster {
+  readonly name = 'kalman';
+  private level = Number.NaN;
+
+  constructor(
+    readonly riseGain = 0.7,
+    readonly decayGain = 0.2,
+  ) {
+    checkUnit('riseGain', riseGain);
+    checkUnit('decayGain', decayGain);
+  }
+
+  update(value: number): void {
+    if (Number.isNaN(this.level)) {
+      this.level = value;
+      return;
+    }
+    const gain = value > this.level ? this.riseGain : this.decayGain;
+    this.level += gain * (value - this.level);
+  }
+
+  forecast(horizonSteps: number): number {
+    checkHorizon(horizonSteps);
+    return this.level;
+  }
+}
+
+/** Damped Holt: level + trend, the trend damped by `phi` per step ahead. */
+export class DampedHoltForecaster implements Forecaster {
+  readonly name = 'damped-holt';
+  private level = Number.NaN;
+  private trend = 0;
+  private seen = 0;
+
+  constructor(
+    readonly alpha = 0.3,
+    readonly beta = 0.05,
+    readonly phi = 0.9,
+  ) {
+    checkUnit('alpha', alpha);
+    checkUnit('beta', beta, true);
+    checkUnit('phi', phi, true);
+  }
+
+  update(value: number): void {
+    this.seen++;
+    if (this.seen === 1) {
+      this.level = value;
+      return;
+    }
+    if (this.seen === 2) {
+      this.trend = value - this.level;
+      this.level = value;
+      return;
+    }
+    const prevLevel = this.level;
+    this.level = this.alpha * value + (1 - this.alpha) * (prevLevel + this.phi * this.trend);
+    this.trend = this.beta * (this.level - prevLevel) + (1 - this.beta) * this.phi * this.trend;
+  }
+
+  forecast(horizonSteps: number): number {
+    checkHorizon(horizonSteps);
+    // phi + phi^2 + ... + phi^h
+    const damp = this.phi === 1 ? horizonSteps : (this.phi * (1 - this.phi ** horizonSteps)) / (1 - this.phi);
+    return this.level + damp * this.trend;
+  }
+}
+
+export interface ArOptions {
+  /** Order p (default 3). */
+  order?: number;
+  /** Values the least-squares fit uses, most recent (default 288 = one day of 5 min steps). */
+  windowSize?: number;
+  /** Refit after this many updates (default 24). */
+  refitEvery?: number;
+}
+
+/**
+ * AR(p) with intercept, fitted by least squares (small ridge term) on a sliding window; forecasts
+ * iterate the recursion. Until the first fit it forecasts the last value.
+ */
+export class ArForecaster implements Forecaster {
+  readonly name: string;
+  readonly order: number;
+  readonly windowSize: number;
+  readonly refitEvery: number;
+  private readonly window: Float64Array;
+  private count = 0;
+  private sinceFit = 0;
+  /** [intercept, a1 (lag 1), ..., ap]; empty until fitted. */
+  private coef: number[] = [];
+  /** Range of the fitted window widened by its span on each side; iterated forecasts are clamped to it (an unstable fit cannot run away). */
+  private low = -Infinity;
+  private high = Infinity;
+
+  constructor(options: ArOptions = {}) {
+    this.order = options.order ?? 3;
+    this.windowSize = options.windowSize ?? 288;
+    this.refitEvery = options.refitEvery ?? 24;
+    if (!Number.isInteger(this.order) || this.order < 1) throw new InvalidArgumentError('order', `must be an integer >= 1, got ${this.order}`);
+    if (!Number.isInteger(this.windowSize) || this.windowSize < 4 * (this.order + 1)) {
+      throw new InvalidArgumentError('windowSize', `must be an integer >= ${4 * (this.order + 1)}, got ${this.windowSize}`);
+    }
+    if (!Number.isInteger(this.refitEvery) || this.refitEvery < 1) throw new InvalidArgumentError('refitEvery', `must be an integer >= 1, got ${this.refitEvery}`);
+    this.window = new Float64Array(this.windowSize);
+    this.name = `ar${this.order}`;
+  }
+
+  /** The value `back` steps before the latest (0 = latest). */
+  private at(back: number): number {
+    return this.window[(this.count - 1 - back) % this.windowSize] ?? Number.NaN;
+  }
+
+  update(value: number): void {
+    this.window[this.count % this.windowSize] = value;
+    this.count++;
+    this.sinceFit++;
+    if (this.sinceFit >= this.refitEvery && this.count >= 4 * (this.order + 1)) {
+      this.sinceFit = 0;
+      this.fit();
+    }
+  }
+
+  private fit(): void {
+    const p = this.order;
+    const k = p + 1;
+    const n = Math.min(this.count, this.windowSize);
+    const xtx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    const xty = new Array<number>(k).fill(0);
+    const row = new Array<number>(k).fill(0);
+    let scale = 0;
+    let low = Infinity;
+    let high = -Infinity;
+    for (let back = 0; back + p < n; back++) {
+      row[0] = 1;
+      for (let j = 1; j <= p; j++) row[j] = this.at(back + j);
+      const y = this.at(back);
+      scale += y * y;
+      low = Math.min(low, y);
+      high = Math.max(high, y);
+      for (let a = 0; a < k; a++) {
+        const ra = row[a] ?? 0;
+        xty[a] = (xty[a] ?? 0) + ra * y;
+        const xa = xtx[a] ?? [];
+        for (let b = 0; b < k; b++) xa[b] = (xa[b] ?? 0) + ra * (row[b] ?? 0);
+      }
+    }
+    const ridge = 1e-6 * (scale / n + 1);
+    for (let a = 1; a < k; a++) {
+      const xa = xtx[a] ?? [];
+      xa[a] = (xa[a] ?? 0) + ridge * n;
+    }
+    const solved = solve(xtx, xty);
+    if (solved && solved.every(Number.isFinite)) {
+      this.coef = solved;
+      this.low = low - (high - low);
+      this.high = high + (high - low);
+    }
+  }
+
+  forecast(horizonSteps: number): number {
+    checkHorizon(horizonSteps);
+    if (this.count === 0) return Number.NaN;
+    if (this.coef.length === 0) return this.at(0);
+    const p = this.order;
+    // history[0] = latest; forecasts are pushed in front.
+    const history: number[] = [];
+    for (let j = 0; j < p; j++) history.push(this.at(j));
+    let f = this.at(0);
+    for (let s = 0; s < horizonSteps; s++) {
+      f = this.coef[0] ?? 0;
+      for (let j = 1; j <= p; j++) f += (this.coef[j] ?? 0) * (history[j - 1] ?? 0);
+      f = Math.min(Math.max(f, this.low), this.high);
+      history.unshift(f);
+      history.length = p;
+    }
+    return f;
+  }
+}
+
+/** Gaussian elimination with partial pivoting; undefined when singular. */
+function solve(matrix: number[][], rhs: number[]): number[] | undefined {
+  const n = rhs.length;
+  const m = matrix.map((r, i) => [...r, rhs[i] ?? 0]);
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]?.[c] ?? 0) > Math.abs(m[pivot]?.[c] ?? 0)) pivot = r;
+    const pr = m[pivot];
+    if (!pr || Math.abs(pr[c] ?? 0) < 1e-12) return undefined;
+    m[pivot] = m[c] ?? [];
+    m[c] = pr;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const rr = m[r] ?? [];
+      const factor = (rr[c] ?? 0) / (pr[c] ?? 1);
+      for (let j = c; j <= n; j++) rr[j] = (rr[j] ?? 0) - factor * (pr[j] ?? 0);
+    }
+  }
+  return m.map((r, i) => (r[n] ?? 0) / (r[i] ?? 1));
+}
+
+/** The default model set of the selector, fresh instances each call. */
+export function createBaselineModels(): Forecaster[] {
+  return [new NaiveForecaster(), new EwmaForecaster(0.3), new DualGainForecaster(0.7, 0.2), new DampedHoltForecaster(0.3, 0.05, 0.9), new ArForecaster()];
+}

@@ -1,0 +1,151 @@
+/**
+ * Online model selection for one series: every model runs side by side, each one's recent MASE
+ * per horizon is kept (rolling origin: each forecast is scored when its target arrives), and a
+ * forecast comes from the best model at that horizon or from an inverse-MASE weighted combination.
+ *
+ * MASE = rolling MAE of the model's h-step forecasts / mean |y[t] - y[t-1]| over all values seen
+ * (the in-sample one-step naive error).
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { ForecastErrors, checkHorizon, type Band, type Forecaster } from './forecaster.js';
+import { createBaselineModels } from './models.js';
+
+export interface SelectorOptions {
+  /** Horizons in steps that are scored (default [1, 3, 12]). */
+  horizons?: readonly number[];
+  /** The competing models (default `createBaselineModels()`). */
+  models?: readonly Forecaster[];
+  /** Recent scored forecasts per model and horizon behind MASE and the bands (default 200). */
+  windowSize?: number;
+}
+
+export interface SelectedForecast extends Band {
+  /** The chosen model's name, or `combined`. */
+  readonly model: string;
+  /** The chosen model's recent MASE at this horizon (NaN until scored). */
+  readonly mase: number;
+}
+
+export const COMBINED = 'combined';
+
+export class ForecastSelector {
+  readonly horizons: readonly number[];
+  private readonly models: readonly Forecaster[];
+  private readonly errors: ForecastErrors[];
+  private readonly combinedErrors: ForecastErrors;
+  private last = Number.NaN;
+  private naiveAbsSum = 0;
+  private naiveCount = 0;
+
+  constructor(options: SelectorOptions = {}) {
+    this.horizons = options.horizons ?? [1, 3, 12];
+    this.models = options.models ?? createBaselineModels();
+    if (this.models.length === 0) throw new InvalidArgumentError('models', 'needs at least one model');
+    if (this.horizons.length === 0) throw new InvalidArgumentError('horizons', 'needs at least one horizon');
+    const windowSize = options.windowSize ?? 200;
+    this.errors = this.models.map(() => new ForecastErrors(this.horizons, windowSize));
+    this.combinedErrors = new ForecastErrors(this.horizons, windowSize);
+  }
+
+  get modelNames(): string[] {
+    return this.models.map((m) => m.name);
+  }
+
+  update(value: number): void {
+    if (!Number.isNaN(this.last)) {
+      this.naiveAbsSum += Math.abs(value - this.last);
+      this.naiveCount++;
+    }
+    this.last = value;
+    this.combinedErrors.observe(value);
+    this.models.forEach((m, i) => {
+      this.errors[i]?.observe(value);
+      m.update(value);
+    });
+    for (const h of this.horizons) {
+      this.models.forEach((m, i) => this.errors[i]?.issue(h, m.forecast(h)));
+      this.combinedErrors.issue(h, this.combinedPoint(h));
+    }
+  }
+
+  /** The in-sample one-step naive MAE (MASE denominator); NaN before two values. */
+  get scale(): number {
+    return this.naiveCount === 0 ? Number.NaN : this.naiveAbsSum / this.naiveCount;
+  }
+
+  private toMase(mae: number): number {
+    const s = this.scale;
+    if (Number.isNaN(mae) || Number.isNaN(s)) return Number.NaN;
+    if (s === 0) return mae === 0 ? 0 : Infinity;
+    return mae / s;
+  }
+
+  /** A model's recent MASE at a horizon. */
+  mase(model: string, horizonSteps: number): number {
+    if (model === COMBINED) return this.toMase(this.combinedErrors.mae(horizonSteps));
+    const i = this.index(model);
+    return this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
+  }
+
+  private index(model: string): number {
+    const i = this.models.findIndex((m) => m.name === model);
+    if (i < 0) throw new InvalidArgumentError('model', `no model named ${model} (${this.modelNames.join(', ')})`);
+    return i;
+  }
+
+  /** One model's forecast with its residual bands. */
+  forecastOf(model: string, horizonSteps: number): SelectedForecast {
+    this.checkTracked(horizonSteps);
+    if (model === COMBINED) return this.forecastCombined(horizonSteps);
+    const i = this.index(model);
+    const m = this.models[i];
+    const e = this.errors[i];
+    const point = m?.forecast(horizonSteps) ?? Number.NaN;
+    return { ...(e ? e.band(horizonSteps, point) : { point, p50: point, p90: point }), model, mase: this.mase(model, horizonSteps) };
+  }
+
+  /** The forecast of the model with the lowest recent MASE at this horizon (the first model until any is scored). */
+  forecast(horizonSteps: number): SelectedForecast {
+    this.checkTracked(horizonSteps);
+    let best = 0;
+    let bestMase = Infinity;
+    this.models.forEach((m, i) => {
+      const v = this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
+      if (v < bestMase) {
+        bestMase = v;
+        best = i;
+      }
+    });
+    return this.forecastOf(this.models[best]?.name ?? '', horizonSteps);
+  }
+
+  /** Inverse-MASE weighted mean of the models' forecasts, with bands from its own residuals. */
+  forecastCombined(horizonSteps: number): SelectedForecast {
+    this.checkTracked(horizonSteps);
+    const point = this.combinedPoint(horizonSteps);
+    return { ...this.combinedErrors.band(horizonSteps, point), model: COMBINED, mase: this.mase(COMBINED, horizonSteps) };
+  }
+
+  private combinedPoint(horizonSteps: number): number {
+    let sum = 0;
+    let weights = 0;
+    let plain = 0;
+    this.models.forEach((m, i) => {
+      const f = m.forecast(horizonSteps);
+      plain += f;
+      const v = this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
+      if (!Number.isFinite(v)) return;
+      const w = 1 / Math.max(v, 1e-9);
+      sum += w * f;
+      weights += w;
+    });
+    return weights > 0 ? sum / weights : plain / this.models.length;
+  }
+
+  private checkTracked(horizonSteps: number): void {
+    checkHorizon(horizonSteps);
+    if (!this.horizons.includes(horizonSteps)) {
+      throw new InvalidArgumentError('horizonSteps', `${horizonSteps} is not a tracked horizon (${this.horizons.join(', ')})`);
+    }
+  }
+}
