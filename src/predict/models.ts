@@ -26,18 +26,16 @@ export class NaiveForecaster implements Forecaster {
   }
 }
 
-/** Exponentially weighted moving average: level += alpha * (value - level). */
-export class EwmaForecaster implements Forecaster {
-  readonly name: string;
+/** A level moved towards each value by a gain; the forecast is flat at the level. */
+abstract class SmoothedLevel implements Forecaster {
+  abstract readonly name: string;
   private level = Number.NaN;
 
-  constructor(readonly alpha = 0.3) {
-    checkUnit('alpha', alpha);
-    this.name = 'ewma';
-  }
+  /** How far the level moves towards `value` (0..1). */
+  protected abstract gain(value: number, level: number): number;
 
   update(value: number): void {
-    this.level = Number.isNaN(this.level) ? value : this.level + this.alpha * (value - this.level);
+    this.level = Number.isNaN(this.level) ? value : this.level + this.gain(value, this.level) * (value - this.level);
   }
 
   forecast(horizonSteps: number): number {
@@ -46,35 +44,39 @@ export class EwmaForecaster implements Forecaster {
   }
 }
 
+/** Exponentially weighted moving average: level += alpha * (value - level). */
+export class EwmaForecaster extends SmoothedLevel {
+  readonly name = 'ewma';
+
+  constructor(readonly alpha = 0.3) {
+    super();
+    checkUnit('alpha', alpha);
+  }
+
+  protected gain(): number {
+    return this.alpha;
+  }
+}
+
 /**
  * Dual-mode Kalman-style smoother: a fast gain when the value rises above the estimate (react to
  * load spikes at once) and a slow gain when it decays (do not drop the estimate on one quiet
  * sample). The forecast is flat at the estimate.
  */
-export class DualGainForecaster implements Forecaster {
+export class DualGainForecaster extends SmoothedLevel {
   readonly name = 'kalman';
-  private level = Number.NaN;
 
   constructor(
     readonly riseGain = 0.7,
     readonly decayGain = 0.2,
   ) {
+    super();
     checkUnit('riseGain', riseGain);
     checkUnit('decayGain', decayGain);
   }
 
-  update(value: number): void {
-    if (Number.isNaN(this.level)) {
-      this.level = value;
-      return;
-    }
-    const gain = value > this.level ? this.riseGain : this.decayGain;
-    this.level += gain * (value - this.level);
-  }
-
-  forecast(horizonSteps: number): number {
-    checkHorizon(horizonSteps);
-    return this.level;
+  protected gain(value: number, level: number): number {
+    return value > level ? this.riseGain : this.decayGain;
   }
 }
 

@@ -345,9 +345,7 @@ export class ClusterNode {
       this.sendTo(node, [Env.send, taskId, msg]);
       return;
     }
-    const askId = ++this.askSeq;
-    this.pendingAsks.set(askId, { reply, node, taskId });
-    if ('onSettled' in reply) (reply as { onSettled: (() => void) | undefined }).onSettled = () => this.pendingAsks.delete(askId);
+    const askId = this.expectReply(node, taskId, reply);
     try {
       this.sendTo(node, [Env.ask, taskId, msg, askId]);
     } catch (err) {
