@@ -129,3 +129,16 @@ export type {
 export type { MetricPoint, BucketPoint, MetricQuery, MetricStoreOptions } from './runtime/metrics/metric-store.js';
 export type { MonitorOptions, DeviceSampler, Metrics } from './runtime/metrics/monitor.js';
 export type { PrometheusOptions } from './runtime/metrics/prometheus.js';
+export { MigrationController } from './actors/migration-controller.js';
+export type { ControllerOptions, ControllerHost, ControllerStatus } from './actors/migration-controller.js';
+export type { RuntimeControllerOptions } from './runtime/controller-host.js';
+export { planTick } from './controller/plan.js';
+export type { PlanResult } from './controller/plan.js';
+export { Damper } from './controller/damping.js';
+export { resolvePolicy, defaultPolicy, ControllerModes } from './controller/options.js';
+export type { PolicyOptions, ResolvedPolicy, ControllerMode } from './controller/options.js';
+export { shortfall, powerAt } from './controller/cost.js';
+export { createSampleForecasts } from './controller/forecasts.js';
+export type { ForecastSource, SampleReader } from './controller/forecasts.js';
+export { DecisionActions } from './controller/model.js';
+export type { ClusterView, ResourceView, TaskView, Decision, DecisionAction, CostTerms, Quantiles } from './controller/model.js';

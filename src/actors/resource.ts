@@ -16,6 +16,10 @@ export interface ResourceInfo {
   labels: Readonly<Record<string, string>>;
   capabilities: readonly string[];
   capacity: { computeUnits: number; memoryBytes: number };
+  /** The device's power model. */
+  power: { idleW: number; peakW: number };
+  /** `idle`: powered down by the controller's power-aware mode (takes no new task, draws no idle power). */
+  powerState: 'active' | 'idle';
   used: { computeUnits: number; memoryBytes: number };
   /** Tasks hosted, children included. */
   tasks: number;
@@ -39,6 +43,8 @@ export class ResourceActor implements Candidate {
   /** Restart budget of the all-for-one strategy over this resource's top-level tasks. */
   readonly groupRestarts = new RestartTracker();
   private downAtMs: number | undefined;
+  private idleSinceMs: number | undefined;
+  private idleTotalMs = 0;
 
   constructor(
     readonly device: Device,
@@ -62,6 +68,12 @@ export class ResourceActor implements Candidate {
     this.usedMemoryBytes -= cell.demand.memoryBytes;
   }
 
+  /** Whether a task of this definition name or TaskId runs here (co-location and anti-affinity). */
+  hosts(nameOrId: string): boolean {
+    for (const c of this.cells) if (c.id === nameOrId || c.def.name === nameOrId) return true;
+    return false;
+  }
+
   /** Tasks whose parent is not hosted here: what moves when this resource fails. */
   topLevelCells(): TaskCell[] {
     return [...this.cells].filter((c) => !c.parent || c.parent.resource !== this);
@@ -70,6 +82,23 @@ export class ResourceActor implements Candidate {
   /** Accounts `ms` of kernel time measured on the host, scaled by this device's speed for `task`. */
   account(task: string, measuredMs: number): void {
     this.busyMs += measuredMs / this.device.speedFor(task);
+  }
+
+  /** Powers the resource down (`idle`: no new tasks, no idle draw) or up again. */
+  setPowerState(state: 'active' | 'idle', nowMs: number): void {
+    if (state === 'idle' && this.idleSinceMs === undefined) this.idleSinceMs = nowMs;
+    else if (state === 'active' && this.idleSinceMs !== undefined) {
+      this.idleTotalMs += nowMs - this.idleSinceMs;
+      this.idleSinceMs = undefined;
+    }
+  }
+
+  get idle(): boolean {
+    return this.idleSinceMs !== undefined;
+  }
+
+  private idleMs(nowMs: number): number {
+    return this.idleTotalMs + (this.idleSinceMs === undefined ? 0 : Math.max(0, (this.downAtMs ?? nowMs) - this.idleSinceMs));
   }
 
   markDown(nowMs: number): void {
@@ -89,11 +118,13 @@ export class ResourceActor implements Candidate {
       labels: d.labels,
       capabilities: d.capabilities,
       capacity: { computeUnits: d.computeUnits, memoryBytes: d.memoryBytes },
+      power: { idleW: d.power.idleW, peakW: d.power.peakW },
+      powerState: this.idleSinceMs === undefined ? 'active' : 'idle',
       used: { computeUnits: this.usedComputeUnits, memoryBytes: this.usedMemoryBytes },
       tasks: this.cells.size,
       busyMs,
       utilization: uptimeMs > 0 ? Math.min(1, busyMs / uptimeMs) : 0,
-      energyJ: (d.power.idleW * uptimeMs + (d.power.peakW - d.power.idleW) * busyMs) / 1000,
+      energyJ: (d.power.idleW * Math.max(0, uptimeMs - this.idleMs(nowMs)) + (d.power.peakW - d.power.idleW) * busyMs) / 1000,
     };
   }
 }

@@ -102,6 +102,8 @@ export interface DevicePlugin {
   /** Listens to the plugin's events; returns the function that stops listening. */
   subscribe(listener: DevicePluginListener): () => void;
   close(): Promise<void>;
+  /** Optional: lowers a device's power state when the controller idles its resource, and raises it again. */
+  setPowerState?(deviceId: string, state: 'active' | 'idle'): Promise<void>;
 }
 
 /** A plugin whose `sample()` answers at once (CPU, nvidia-smi, simulated devices). */

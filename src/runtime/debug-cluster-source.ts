@@ -48,6 +48,13 @@ export function createClusterDebugSource(local: DebugSource, cluster: ClusterNod
       return { total: all.reduce((n, d) => n + d.total, 0), recent: recent.slice(Math.max(0, recent.length - limit)) };
     },
     observe: (listener) => local.observe(listener),
+    // The controller runs on the RMS itself.
+    ...(local.controller ? { controller: local.controller } : {}),
+    ...(local.setControllerMode ? { setControllerMode: local.setControllerMode } : {}),
+    ...(local.suspendController ? { suspendController: local.suspendController } : {}),
+    ...(local.resumeController ? { resumeController: local.resumeController } : {}),
+    ...(local.migrate ? { migrate: local.migrate } : {}),
+    ...(local.migrations ? { migrations: local.migrations } : {}),
     /** Drains a resource of whichever node owns it. */
     async drain(resource: string) {
       if ((await local.resources()).some((r) => r.id === resource)) return local.drain!(resource);

@@ -216,6 +216,18 @@ class Connection {
       case 'migrations':
         if (!source.migrations) return { supported: false, reason: 'live migration is not available on this node yet', migrations: [] };
         return { supported: true, migrations: await source.migrations() };
+      case 'controller': {
+        const limit = args['limit'] ?? 100;
+        if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('args.limit', 'must be a positive integer');
+        if (!source.controller) return { supported: false, reason: 'this node runs no migration controller' };
+        return { supported: true, ...((await source.controller(limit)) as object) };
+      }
+      case 'controller.mode': {
+        const mode = args['mode'];
+        if (mode !== 'off' && mode !== 'recommend' && mode !== 'auto') throw new InvalidArgumentError('args.mode', 'must be off, recommend or auto');
+        if (!source.setControllerMode) throw new NotSupportedError(op, 'this node has no migration controller');
+        return { mode, result: (await source.setControllerMode(mode)) ?? null };
+      }
       case 'dead-letters': {
         const limit = args['limit'] ?? 100;
         if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('args.limit', 'must be a positive integer');
@@ -244,10 +256,10 @@ class Connection {
         return { resource, result: (await source.drain(resource)) ?? null };
       }
       case 'controller.suspend':
-        if (!source.suspendController) throw new NotSupportedError(op, 'this node has no migration controller yet');
+        if (!source.suspendController) throw new NotSupportedError(op, 'this node has no migration controller');
         return { suspended: true, result: (await source.suspendController()) ?? null };
       case 'controller.resume':
-        if (!source.resumeController) throw new NotSupportedError(op, 'this node has no migration controller yet');
+        if (!source.resumeController) throw new NotSupportedError(op, 'this node has no migration controller');
         return { resumed: true, result: (await source.resumeController()) ?? null };
       default:
         throw new UnknownOpError(op.slice(0, 64));

@@ -84,6 +84,10 @@ export interface DebugSource {
   drain?(resource: string): Promise<unknown>;
   suspendController?(): Awaitable<unknown>;
   resumeController?(): Awaitable<unknown>;
+  /** The migration controller's status and its `limit` most recent decisions. Absent: no controller here. */
+  controller?(limit: number): Awaitable<unknown>;
+  /** Sets the controller's mode (`off`, `recommend`, `auto`). */
+  setControllerMode?(mode: 'off' | 'recommend' | 'auto'): Awaitable<unknown>;
 }
 
 export interface LocalDebugSourceOptions {

@@ -1,3 +1,5 @@
+import type { Decision } from '../controller/model.js';
+
 /** The events the runtime emits through `runtime.observe(...)`. Every event has `type` and `timeMs` (clock time). */
 
 export type StopReason = 'requested' | 'failed' | 'directive' | 'parent-stopped' | 'resource-failed' | 'shutdown';
@@ -27,6 +29,7 @@ export type RuntimeEvent =
   | (Base & { type: 'migration.started'; migration: string; taskId: string; from: string; to: string })
   | (Base & { type: 'migration.committed'; migration: string; taskId: string; from: string; to: string; pauseMs: number })
   | (Base & { type: 'migration.aborted'; migration: string; taskId: string; from: string; to: string; reason: string })
+  | (Base & { type: 'controller.decision'; decision: Decision })
   | (Base & { type: 'metrics.recorded'; resources: string[]; samples: number })
   | (Base & { type: 'resource.added'; resource: string; kind: string })
   | (Base & { type: 'resource.failed'; resource: string; kind: string; tasks: number })

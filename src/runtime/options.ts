@@ -15,6 +15,7 @@ import { type MonitorOptions, resolveMonitorOptions } from './metrics/monitor.js
 import type { MetricStoreOptions } from './metrics/metric-store.js';
 import type { PrometheusOptions } from './metrics/prometheus.js';
 import type { ResolvedClusterOptions } from './cluster/cluster-node.js';
+import type { RuntimeControllerOptions } from './controller-host.js';
 
 export interface RuntimeOptions extends ClusterOptions {
   /** Name of this runtime (node) in logs and events (default `godwit`). */
@@ -61,6 +62,11 @@ export interface RuntimeOptions extends ClusterOptions {
    * otherwise, `port` 0 picks a free one, `token` is required, read-only unless `admin`.
    */
   debug?: { host?: string; port?: number; token: string; admin?: boolean };
+  /**
+   * The migration controller (see docs/controller.md): runs on the RMS, or on a single-process
+   * runtime; ignored on an agent. Default mode `off`.
+   */
+  controller?: RuntimeControllerOptions;
 }
 
 export interface ResolvedOptions {
@@ -81,6 +87,7 @@ export interface ResolvedOptions {
   simulateSerialization: boolean;
   cluster: ResolvedClusterOptions | undefined;
   debug: { host?: string; port?: number; token: string; admin?: boolean } | undefined;
+  controller: RuntimeControllerOptions | undefined;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
@@ -118,6 +125,7 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     codecs: o.codecs ?? defaultCodecRegistry,
     simulateSerialization: o.simulateSerialization ?? false,
     debug: o.debug,
+    controller: o.controller,
     cluster: resolveCluster(o),
   };
 }

@@ -13,6 +13,8 @@ export interface AffinityTerm {
   capability?: string;
   /** A resource id. */
   resource?: string;
+  /** Matches a resource that hosts a task of this definition name or TaskId (co-location in `prefer`, anti-affinity in `avoid`). */
+  task?: string;
   /** Weight of a soft term (default 1). */
   weight?: number;
 }
@@ -27,6 +29,8 @@ export interface Affinity {
     capabilities?: string[];
     /** Only these resource ids. */
     resources?: string[];
+    /** Never on a resource that hosts a task of one of these definition names or TaskIds (hard anti-affinity). */
+    notWith?: string[];
   };
   /** Soft: each matching term adds its weight. */
   prefer?: AffinityTerm[];
@@ -39,9 +43,16 @@ export interface Candidate {
   readonly up: boolean;
   /** A draining resource takes no new tasks. */
   readonly draining?: boolean;
+  /** Powered down by the controller's power-aware mode: takes no new tasks until woken. */
+  readonly idle?: boolean;
   readonly usedComputeUnits: number;
   readonly usedMemoryBytes: number;
+  /** Whether it hosts a task of this definition name or TaskId (for co-location terms); absent: hosts none. */
+  hosts?(nameOrId: string): boolean;
 }
+
+/** Answers whether a resource hosts a task of a definition name or TaskId. */
+export type HostsTask = (nameOrId: string) => boolean;
 
 export interface PlacementRequest {
   task: string;
@@ -84,12 +95,13 @@ function matchesLabels(device: Device, labels: Record<string, string> | undefine
   return Object.entries(labels).every(([k, v]) => device.labels[k] === v);
 }
 
-function termMatches(device: Device, t: AffinityTerm): boolean {
+function termMatches(device: Device, t: AffinityTerm, hosts: HostsTask | undefined): boolean {
   return (
     (t.kind === undefined || device.kind === t.kind) &&
     matchesLabels(device, t.labels) &&
     (t.capability === undefined || device.capabilities.includes(t.capability)) &&
-    (t.resource === undefined || device.id === t.resource)
+    (t.resource === undefined || device.id === t.resource) &&
+    (t.task === undefined || (hosts?.(t.task) ?? false))
   );
 }
 
@@ -103,6 +115,7 @@ const checkOrder = [
   'require.minMemoryBytes',
   'require.labels',
   'require.capabilities',
+  'require.notWith',
   'capacity',
 ];
 
@@ -112,6 +125,7 @@ export function unmetConstraint(c: Candidate, req: PlacementRequest): Omit<Unmet
   const r = req.affinity?.require;
   if (!c.up) return { constraint: 'up', detail: 'resource is down' };
   if (c.draining) return { constraint: 'up', detail: 'resource is draining' };
+  if (c.idle) return { constraint: 'up', detail: 'resource is idle (powered down)' };
   if (req.exclude?.has(d.id)) return { constraint: 'exclude', detail: 'resource is the one being left' };
   if (r?.resources && !r.resources.includes(d.id)) return { constraint: 'require.resources', detail: `not one of ${r.resources.join(', ')}` };
   if (r?.kinds && !r.kinds.includes(d.kind)) return { constraint: 'require.kinds', detail: `kind ${d.kind} is not one of ${r.kinds.join(', ')}` };
@@ -124,6 +138,8 @@ export function unmetConstraint(c: Candidate, req: PlacementRequest): Omit<Unmet
   if (!matchesLabels(d, r?.labels)) return { constraint: 'require.labels', detail: `labels do not match ${JSON.stringify(r?.labels)}` };
   const missing = (r?.capabilities ?? []).filter((cap) => !d.capabilities.includes(cap));
   if (missing.length > 0) return { constraint: 'require.capabilities', detail: `lacks ${missing.join(', ')}` };
+  const clash = (r?.notWith ?? []).find((x) => c.hosts?.(x) ?? false);
+  if (clash !== undefined) return { constraint: 'require.notWith', detail: `hosts ${clash}` };
   if (c.usedComputeUnits + req.computeUnits > d.computeUnits) {
     return { constraint: 'capacity', detail: `${d.computeUnits - c.usedComputeUnits} of ${req.computeUnits} compute units free` };
   }
@@ -134,10 +150,10 @@ export function unmetConstraint(c: Candidate, req: PlacementRequest): Omit<Unmet
 }
 
 /** Soft score of `c` for the request: the sum of matching `prefer` weights minus matching `avoid` weights. */
-export function affinityScore(device: Device, affinity: Affinity | undefined): number {
+export function affinityScore(device: Device, affinity: Affinity | undefined, hosts?: HostsTask): number {
   let score = 0;
-  for (const t of affinity?.prefer ?? []) if (termMatches(device, t)) score += t.weight ?? 1;
-  for (const t of affinity?.avoid ?? []) if (termMatches(device, t)) score -= t.weight ?? 1;
+  for (const t of affinity?.prefer ?? []) if (termMatches(device, t, hosts)) score += t.weight ?? 1;
+  for (const t of affinity?.avoid ?? []) if (termMatches(device, t, hosts)) score -= t.weight ?? 1;
   return score;
 }
 
@@ -152,7 +168,7 @@ export function place<C extends Candidate>(candidates: Iterable<C>, req: Placeme
       unmet.push({ resource: c.device.id, ...why });
       continue;
     }
-    const key: [number, number, string] = [affinityScore(c.device, req.affinity), c.usedComputeUnits / c.device.computeUnits, c.device.id];
+    const key: [number, number, string] = [affinityScore(c.device, req.affinity, c.hosts?.bind(c)), c.usedComputeUnits / c.device.computeUnits, c.device.id];
     if (!bestKey || key[0] > bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
       best = c;
       bestKey = key;

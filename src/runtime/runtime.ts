@@ -52,6 +52,8 @@ import { UnknownCodecError } from '../codecs/errors.js';
 import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import { type DebugServer, startDebugServer } from './debug-socket.js';
 import { createLocalDebugSource, type DebugSource, type LocalDebugSource } from './debug-source.js';
+import { controllerOps, createRuntimeController } from './controller-host.js';
+import type { MigrationController } from '../actors/migration-controller.js';
 import { createClusterDebugSource } from './debug-cluster-source.js';
 import type { DeviceKind } from '../devices/device.js';
 
@@ -122,18 +124,27 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.debugSource = options.debug || options.cluster ? createLocalDebugSource(this) : undefined;
     if (this.monitoring && this.cluster && !this.cluster.rms) this.monitoring.ship = (batch) => this.shipSamples(batch);
     this.monitoring?.start();
+    if (options.controller && (!this.cluster || this.cluster.rms)) {
+      const made = createRuntimeController(this, options.controller);
+      this.controller = made.controller;
+      this.closeController = made.close;
+    }
     this.ready = this.start();
     // A failed start is reported through `ready`; this keeps it from being an unhandled rejection too.
     this.ready.catch(() => {});
   }
 
   private debugServer: DebugServer | undefined;
+  /** The migration controller (on the RMS or a single process, when configured). */
+  readonly controller: MigrationController | undefined;
+  private closeController: (() => void) | undefined;
 
   /** Recent dead letters and task rows for debug views (this node's own, or the RMS's cluster view). */
   readonly debugSource: LocalDebugSource | undefined;
 
   private async start(): Promise<void> {
     await this.cluster?.start();
+    this.controller?.start();
     const debug = this.options.debug;
     if (this.monitoring) await this.attachHostPlugins();
     if (this.options.prometheus) {
@@ -155,6 +166,7 @@ export class RuntimeImpl implements Runtime, CellHost {
         return { moved, stayed };
       },
       migrate: (request: { task: string; to?: string }) => this.migrator.migrate(request.task, request.to === undefined ? {} : { to: request.to }),
+      ...(this.controller ? controllerOps(this.controller) : {}),
       migrations: () => this.migrator.history.map((r) => ({ ...r, startedAtMs: r.phases[0]?.atMs ?? 0, phase: r.phases.at(-1)?.phase ?? 'propose' })),
     };
   }
@@ -196,6 +208,7 @@ export class RuntimeImpl implements Runtime, CellHost {
    */
   attachDevicePlugin(resourceId: string, plugin: DevicePlugin, deviceId: string = resourceId): void {
     const sample = syncSampler(plugin, deviceId);
+    if (plugin.setPowerState) this.powerHooks.set(resourceId, (state) => plugin.setPowerState!(deviceId, state));
     this.monitorWith(resourceId, (now) => sample(now).metrics);
     plugin.subscribe((e) => {
       if (e.type === 'failed' && e.deviceId === deviceId && !this.shutDown && this.resourceActors.get(resourceId)?.up) {
@@ -295,6 +308,18 @@ export class RuntimeImpl implements Runtime, CellHost {
   migrations(): MigrationReport[] {
     return [...this.migrator.history];
   }
+
+  /** Powers a resource of this node down (`idle`: no new task, no idle draw in its energy) or up. */
+  async setPowerState(id: string, state: 'active' | 'idle'): Promise<void> {
+    this.assertUp();
+    const resource = this.resourceActors.get(id);
+    if (!resource) throw new UnknownResourceError(id);
+    resource.setPowerState(state, this.clock.now());
+    await this.powerHooks.get(id)?.(state);
+  }
+
+  /** Device plugin hooks that lower or raise a device's power state, by resource. */
+  private readonly powerHooks = new Map<string, (state: 'active' | 'idle') => Promise<void>>();
 
   undrainResource(id: string): void {
     this.assertUp();
@@ -641,6 +666,8 @@ export class RuntimeImpl implements Runtime, CellHost {
     for (const cell of [...this.directory.values()]) if (!cell.parent) this.stopCell(cell, 'shutdown');
     this.shutDown = true;
     await this.ready.catch(() => {});
+    await this.controller?.stop();
+    this.closeController?.();
     this.monitoring?.stop();
     this.migrationReceiver.close();
     await Promise.all(this.ownedPlugins.map((p) => p.close()));

@@ -15,6 +15,7 @@ export function candidatesOf(node: string, resources: readonly ResourceInfo[]): 
     node,
     up: r.status !== 'failed',
     draining: r.status === 'draining',
+    idle: r.powerState === 'idle',
     usedComputeUnits: r.used.computeUnits,
     usedMemoryBytes: r.used.memoryBytes,
     device: {
@@ -25,7 +26,7 @@ export function candidatesOf(node: string, resources: readonly ResourceInfo[]): 
       memoryBytes: r.capacity.memoryBytes,
       labels: r.labels,
       capabilities: r.capabilities,
-      power: { idleW: 0, peakW: 0 },
+      power: r.power ?? { idleW: 0, peakW: 0 },
       speedFor: () => 1,
     },
   }));

@@ -1,4 +1,5 @@
 /** The runtime seen from the cluster layer: local delivery, the directory rows of local tasks, snapshots to ship, remote spawn and restore. */
+import { PowerRequest } from '../controller-host.js';
 import { MailboxFullError, UnknownTaskTypeError, isGodwitError } from '../../errors.js';
 import type { ResourceInfo } from '../../actors/resource.js';
 import type { Reply } from '../../actors/reply.js';
@@ -128,6 +129,10 @@ export class RuntimeClusterHost implements ClusterHost {
   }
 
   answer(kind: string, payload: unknown): unknown {
+    if (kind === PowerRequest) {
+      const p = (payload ?? {}) as Record<string, unknown>;
+      return this.rt.setPowerState(String(p['resource']), p['state'] === 'idle' ? 'idle' : 'active');
+    }
     if (kind.startsWith('mig.')) {
       const p = (payload ?? {}) as Record<string, unknown>;
       if (kind === MigrationRequests.start) {

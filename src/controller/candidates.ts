@@ -1,0 +1,121 @@
+/**
+ * Building the planning copy of a cluster view and finding a task's best target in it: hard
+ * constraints filter (the same `unmetConstraint` as placement), the cost model ranks, and with
+ * many resources a sample is scored (the least loaded half, then random ones) instead of all.
+ */
+import { unmetConstraint, type Candidate, type PlacementRequest } from '../runtime/placement.js';
+import { hostsOther, moveCost, taskValue, type Slot } from './cost.js';
+import type { ClusterView, CostTerms, TaskView } from './model.js';
+import type { ResolvedPolicy } from './options.js';
+
+export interface Planning {
+  readonly view: ClusterView;
+  readonly p: ResolvedPolicy;
+  readonly slots: Map<string, Slot>;
+  /** Slots ordered by P90 at the start of the tick (for sampling). */
+  readonly byLoad: Slot[];
+  readonly random: () => number;
+}
+
+export function buildPlanning(view: ClusterView, p: ResolvedPolicy): Planning {
+  const slots = new Map<string, Slot>();
+  for (const r of view.resources) {
+    const reactive = p.policy === 'reactive';
+    slots.set(r.id, {
+      view: r,
+      p50: reactive ? r.load : r.forecast.p50,
+      p90: reactive ? r.load : Math.max(r.forecast.p90, r.forecast.p50),
+      load: r.load,
+      usedComputeUnits: r.usedComputeUnits,
+      usedMemoryBytes: r.usedMemoryBytes,
+      valueSum: 0,
+      tasks: new Set(),
+      names: new Map(),
+      idle: r.idle,
+    });
+  }
+  for (const t of view.tasks) {
+    const s = slots.get(t.resource);
+    if (!s) continue;
+    s.valueSum += taskValue(t);
+    s.tasks.add(t.id);
+    s.names.set(t.task, (s.names.get(t.task) ?? 0) + 1);
+  }
+  const byLoad = [...slots.values()].sort((a, b) => a.p90 - b.p90 || (a.view.id < b.view.id ? -1 : 1));
+  return { view, p, slots, byLoad, random: mulberry32((p.seed ^ Math.floor(view.nowMs)) >>> 0) };
+}
+
+/** A seeded PRNG (mulberry32): the same seed gives the same candidate sample. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function asCandidate(s: Slot, t: TaskView): Candidate {
+  return {
+    device: s.view.device,
+    up: s.view.up,
+    draining: s.view.draining,
+    usedComputeUnits: s.usedComputeUnits,
+    usedMemoryBytes: s.usedMemoryBytes,
+    hosts: (x) => hostsOther(s, t, x),
+  };
+}
+
+export function requestOf(t: TaskView): PlacementRequest {
+  return { task: t.task, affinity: t.affinity, kernelKinds: t.kernelKinds, computeUnits: t.computeUnits, memoryBytes: t.memoryBytes };
+}
+
+export interface Target {
+  slot: Slot;
+  terms: CostTerms;
+}
+
+export interface TargetSearch {
+  best: Target | undefined;
+  /** The constraint that excluded most candidates, when none qualified. */
+  binding: string | undefined;
+}
+
+/**
+ * The cheapest target for `t` among slots that pass `accept` and the hard constraints. Idle
+ * slots are left out unless `includeIdle`.
+ */
+export function bestTarget(pl: Planning, t: TaskView, src: Slot, accept: (s: Slot) => boolean, includeIdle = false): TargetSearch {
+  const req = requestOf(t);
+  const unmet = new Map<string, number>();
+  let best: Target | undefined;
+  const consider = (s: Slot): void => {
+    if (s === src || (s.idle && !includeIdle) || !accept(s)) return;
+    if (s.view.failureProbability >= pl.p.failureThreshold) {
+      unmet.set('failure-risk', (unmet.get('failure-risk') ?? 0) + 1);
+      return;
+    }
+    const why = unmetConstraint(asCandidate(s, t), req);
+    if (why) {
+      unmet.set(why.constraint, (unmet.get(why.constraint) ?? 0) + 1);
+      return;
+    }
+    const terms = moveCost(t, src, s, pl.p, pl.view.linkBytesPerS);
+    if (!best || terms.total < best.terms.total || (terms.total === best.terms.total && s.view.id < best.slot.view.id)) best = { slot: s, terms };
+  };
+  const all = pl.byLoad;
+  if (all.length <= pl.p.maxCandidates + 1) all.forEach(consider);
+  else {
+    const head = Math.ceil(pl.p.maxCandidates / 2);
+    for (let i = 0; i < head && i < all.length; i++) consider(all[i] as Slot);
+    for (let k = head; k < pl.p.maxCandidates; k++) consider(all[head + Math.floor(pl.random() * (all.length - head))] as Slot);
+  }
+  let binding: string | undefined;
+  if (!best) {
+    let most = 0;
+    for (const [c, n] of unmet) if (n > most) [binding, most] = [c, n];
+  }
+  return { best, binding };
+}
