@@ -1,9 +1,9 @@
 /**
  * Turns what the runtime reports (resource rows with their latest metrics, task rows with their
- * counters, task definitions) into the controller's `ClusterView`. A task's demand is its share
- * of its resource's measured utilization: by the messages it handled since the last tick, or by
- * its declared compute units when nothing was handled. Its value is its request rate (at least 1),
- * so costs count requests affected.
+ * counters, task definitions) into the controller's `ClusterView`. A task's demand is its
+ * declared compute units (`demand.computeUnits`, default 1), never more than its share of what
+ * its resource measures: the rest of a resource's load is not the task's and does not move with
+ * it. Its value is its request rate (at least 1), so costs count requests affected.
  */
 import type { AnyTaskDefinition } from '../actors/task.js';
 import type { DeviceKind } from '../devices/device.js';
@@ -70,18 +70,17 @@ export function buildView(input: ViewInput): ClusterView {
   for (const [resource, list] of onResource) {
     const r = byId.get(resource);
     if (!r) continue;
-    const rateSum = list.reduce((s, t) => s + (rateOf.get(t.id) ?? 0), 0);
     const unitsOf = (t: DebugTask) => input.definition(t.task)?.demand?.computeUnits ?? 1;
     const unitSum = list.reduce((s, t) => s + unitsOf(t), 0);
     for (const t of list) {
       const def = input.definition(t.task);
       const rate = rateOf.get(t.id) ?? 0;
-      const share = rateSum > 0 ? rate / rateSum : unitSum > 0 ? unitsOf(t) / unitSum : 0;
+      const measured = unitSum > 0 ? (r.load * r.device.computeUnits * unitsOf(t)) / unitSum : 0;
       const view: TaskView = {
         id: t.id,
         task: t.task,
         resource,
-        demand: r.load * r.device.computeUnits * share,
+        demand: Math.min(unitsOf(t), measured),
         computeUnits: unitsOf(t),
         memoryBytes: def?.demand?.memoryBytes ?? 0,
         stateBytes: t.stateBytes ?? 0,

@@ -13,6 +13,7 @@ import type { MigrateOptions, MigrationReport } from './migration.js';
 import type { BucketPoint, MetricPoint, MetricQuery } from './metrics/metric-store.js';
 import type { DeviceSampler } from './metrics/monitor.js';
 import type { DevicePlugin } from '../devices/plugin.js';
+import type { MigrationController } from '../actors/migration-controller.js';
 
 export interface SpawnOptions<Input = unknown> {
   /** TaskId (default `<task name>-<n>`). Must be unique in the runtime. */
@@ -90,6 +91,10 @@ export interface Runtime {
   readonly prometheusUrl: string | undefined;
   /** Lets a drained resource take tasks again. */
   undrainResource(id: string): void;
+  /** The migration controller, when `controller` was configured and this node runs it (the RMS or a single process). */
+  readonly controller: MigrationController | undefined;
+  /** Powers a resource of this node down (`idle`: takes no new task, no idle draw in its energy) or up again. */
+  setPowerState(id: string, state: 'active' | 'idle'): Promise<void>;
   /** Subscribes to runtime events (all, or the types given). */
   observe(listener: EventListener, types?: readonly RuntimeEventType[]): Subscription;
   /** Messages sent to dead letters so far. */
