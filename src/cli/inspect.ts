@@ -3,6 +3,7 @@
  * debug socket, runs one op and prints it (tables, an indented tree, event lines) or, with
  * `--json`, exactly one JSON object.
  */
+import type { Decision } from '../controller/model.js';
 import { AuthError, NodeDownError } from '../errors.js';
 import { connectDebugSocket, type DebugClient } from '../runtime/debug-client.js';
 import type { WireEvent } from '../runtime/debug-protocol.js';
@@ -66,10 +67,16 @@ export async function runInspect(view: string | undefined, options: InspectOptio
       }
       case 'migrations': {
         const r = await c.request<{ supported: boolean; reason?: string; migrations: Array<Record<string, unknown>> }>('migrations');
-        if (out.json) out.result(r);
-        else if (!r.supported) out.line(`migrations: not supported on this node (${r.reason ?? 'no reason given'})`);
+        const ctl = await c.request<ControllerView>('controller', { limit: count ?? 20 });
+        if (out.json) {
+          out.result({ ...r, controller: ctl });
+          break;
+        }
+        if (!r.supported) out.line(`migrations: not supported on this node (${r.reason ?? 'no reason given'})`);
         else if (r.migrations.length === 0) out.line('no migrations');
-        else out.line(table(['ID', 'TASK', 'FROM', 'TO', 'PHASE'], r.migrations.map((m) => [str(m['id']), str(m['task']), str(m['from']), str(m['to']), str(m['phase'])])));
+        else out.line(table(['ID', 'TASK', 'FROM', 'TO', 'PHASE', 'PAUSE MS', 'OUTCOME'], r.migrations.map((m) => [str(m['id']), str(m['task']), str(m['from']), str(m['to']), str(m['phase']), str(m['pauseMs']), str(m['outcome'])])));
+        out.line('');
+        out.line(controllerText(ctl));
         break;
       }
       case 'dead-letters': {
@@ -212,4 +219,37 @@ function printTask(t: TreeTask, prefix: string, last: boolean, hostResource: str
     out.line(`${inner}state ${s.length > 200 ? `${s.slice(0, 200)}…` : s}`);
   }
   t.children.forEach((c, k) => printTask(c, inner, k === t.children.length - 1, t.resource, out));
+}
+
+interface ControllerView {
+  supported: boolean;
+  reason?: string;
+  status?: { mode: string; suspended: boolean; ticks: number; moves: number; inFlight: number; movesLastMinute: number };
+  decisions?: Decision[];
+}
+
+const fixed = (x: number | undefined) => (x === undefined ? '' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
+
+/** The controller's status line and its recent decisions with their cost terms. */
+export function controllerText(c: ControllerView): string {
+  if (!c.supported || !c.status) return `controller: none on this node (${c.reason ?? 'not configured'})`;
+  const s = c.status;
+  const head = `controller: mode ${s.mode}${s.suspended ? ' (suspended)' : ''}, ${s.ticks} ticks, ${s.moves} moves started, ${s.inFlight} in flight, ${s.movesLastMinute} in the last minute`;
+  const rows = (c.decisions ?? []).map((d) => [
+    (d.atMs / 1000).toFixed(1),
+    d.action,
+    d.task ?? '-',
+    d.resource,
+    d.to ?? '-',
+    d.reason,
+    fixed(d.terms?.total),
+    fixed(d.terms?.gain),
+    fixed(d.terms?.degradation),
+    fixed(d.terms?.transfer),
+    fixed(d.terms?.disruption),
+    fixed(d.terms?.energy),
+    d.executed ? 'yes' : 'no',
+  ]);
+  if (rows.length === 0) return `${head}\nno decisions yet`;
+  return `${head}\n${table(['T S', 'ACTION', 'TASK', 'FROM', 'TO', 'WHY', 'COST', 'GAIN', 'DEGRAD', 'TRANSFER', 'DISRUPT', 'ENERGY', 'DONE'], rows)}`;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { createManualClock, createRuntime, simulatedDevice, type Decision, type Runtime, type RuntimeControllerOptions, type ManualClock } from '../../src/index.js';
+import { connectDebugSocket, createManualClock, createRuntime, simulatedDevice, type Decision, type Runtime, type RuntimeControllerOptions, type ManualClock } from '../../src/index.js';
 import { counter, counterWith } from '../fixtures.js';
 import { settle } from '../helpers.js';
+import { controllerText } from '../../src/cli/inspect.js';
 
 type Profile = (s: number) => number;
 
@@ -128,5 +129,41 @@ describe('MigrationController', () => {
     assert.equal(rt.controller!.status().ticks, ticks);
     assert.throws(() => rt.controller!.setMode('sideways' as 'off'), { code: 'GODWIT_ERR_INVALID_ARGUMENT' });
     await rt.shutdown();
+  });
+
+  it('is reachable from the debug socket: decisions with cost terms, mode changes and the kill switch (admin only)', async () => {
+    const clock = createManualClock();
+    const rt = createRuntime({
+      clock,
+      logger: { level: 'silent' },
+      devices: ['cpu-a', 'cpu-b'].map((id) => simulatedDevice({ id, kind: 'cpu' })),
+      monitor: { intervalMs: 1000 },
+      controller: { mode: 'recommend', policy: 'reactive' },
+      debug: { port: 0, token: 'controller-token', admin: true },
+    });
+    rt.monitorWith('cpu-a', () => ({ utilization: 1.3 }));
+    rt.monitorWith('cpu-b', () => ({ utilization: 0.1 }));
+    rt.spawn(counter, { id: 'svc' });
+    await rt.ready;
+    await run(clock, 2);
+    const c = await connectDebugSocket(rt.debugUrl!, { token: 'controller-token' });
+    try {
+      const view = await c.request<Parameters<typeof controllerText>[0] & { status: { mode: string }; decisions: Decision[] }>('controller', { limit: 5 });
+      assert.equal(view.supported, true);
+      assert.equal(view.status.mode, 'recommend');
+      assert.equal(view.decisions[0]!.action, 'move');
+      const text = controllerText(view);
+      assert.match(text, /^controller: mode recommend/m);
+      assert.match(text, /^\S+\s+move\s+svc\s+cpu-a\s+cpu-b\s+predicted-overload\s+-?\d/m);
+      await c.request('controller.mode', { mode: 'auto' });
+      assert.equal(rt.controller!.mode, 'auto');
+      await c.request('controller.suspend');
+      assert.equal(rt.controller!.suspended, true);
+      await c.request('controller.resume');
+      assert.equal(rt.controller!.suspended, false);
+    } finally {
+      await c.close();
+      await rt.shutdown();
+    }
   });
 });
