@@ -166,4 +166,39 @@ describe('MigrationController', () => {
       await rt.shutdown();
     }
   });
+
+  it('power-aware mode packs a lightly loaded resource, idles it (no idle draw while idle) and wakes one when load is predicted', async () => {
+    let level = 0.1;
+    const clock = createManualClock();
+    const rt = createRuntime({
+      clock,
+      logger: { level: 'silent' },
+      devices: ['cpu-a', 'cpu-b'].map((id) => simulatedDevice({ id, kind: 'cpu', computeUnits: 4, power: { idleW: 50, peakW: 150 } })),
+      monitor: { intervalMs: 1000 },
+      controller: { mode: 'auto', policy: 'reactive', powerAware: true, horizonMs: 300_000, cooldownMs: 1000, pingPongMs: 1000 },
+    });
+    rt.monitorWith('cpu-a', () => ({ utilization: level }));
+    rt.monitorWith('cpu-b', () => ({ utilization: level }));
+    const one = rt.spawn(counter, { id: 'one' });
+    const two = rt.spawn(counter, { id: 'two' });
+    await rt.ready;
+    assert.notEqual(rt.tasks().find((t) => t.id === 'one')!.resource, rt.tasks().find((t) => t.id === 'two')!.resource);
+    await run(clock, 4);
+    await rt.controller!.settled();
+    await run(clock, 2);
+    const idle = rt.resources().filter((r) => r.powerState === 'idle');
+    assert.equal(idle.length, 1, JSON.stringify(rt.controller!.decisions()));
+    assert.equal(idle[0]!.tasks, 0);
+    const energyBefore = idle[0]!.energyJ;
+    await run(clock, 10);
+    assert.equal(rt.resources().find((r) => r.id === idle[0]!.id)!.energyJ, energyBefore);
+    assert.equal(await rt.ask(one, { type: 'get' }), 0);
+    assert.equal(await rt.ask(two, { type: 'get' }), 0);
+    level = 0.97;
+    await run(clock, 3);
+    assert.ok(rt.controller!.decisions().some((d) => d.action === 'wake' && d.resource === idle[0]!.id));
+    assert.equal(rt.resources().find((r) => r.id === idle[0]!.id)!.powerState, 'active');
+    await rt.controller!.settled();
+    await rt.shutdown();
+  });
 });
