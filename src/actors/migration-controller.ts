@@ -59,6 +59,10 @@ export interface ControllerStatus {
   moves: number;
   /** Measured link bandwidth the cost model uses, bytes/s. */
   linkBytesPerS: number;
+  /** Energy of every resource (from its power model and power state) at the last tick, J, and their sum. */
+  energy: { totalJ: number; resources: Record<string, number> };
+  /** Resources powered down by power-aware mode at the last tick. */
+  idle: string[];
   policy: ResolvedPolicy;
 }
 
@@ -82,6 +86,8 @@ export class MigrationController {
   private lastTickAtMs: number | null = null;
   private linkBytesPerS: number;
   private stopped = false;
+  private energy: { totalJ: number; resources: Record<string, number> } = { totalJ: 0, resources: {} };
+  private idleNow: string[] = [];
 
   constructor(
     private readonly host: ControllerHost,
@@ -164,6 +170,8 @@ export class MigrationController {
       movesLastMinute: this.damper.movesLastMinute(this.host.clock.now()),
       moves: this.moves,
       linkBytesPerS: this.linkBytesPerS,
+      energy: this.energy,
+      idle: this.idleNow,
       policy: this.policy,
     };
   }
@@ -184,6 +192,10 @@ export class MigrationController {
     const clock = this.host.clock;
     const [resources, tasks] = await Promise.all([this.host.resources(), this.host.tasks()]);
     const nowMs = clock.now();
+    const energy: Record<string, number> = {};
+    for (const r of resources) energy[r.id] = r.energyJ;
+    this.energy = { totalJ: resources.reduce((sum, r) => sum + r.energyJ, 0), resources: energy };
+    this.idleNow = resources.filter((r) => r.powerState === 'idle').map((r) => r.id);
     await this.idlePending(resources);
     this.host.forecasts.refresh?.(nowMs);
     const view = buildView({

@@ -224,7 +224,7 @@ function printTask(t: TreeTask, prefix: string, last: boolean, hostResource: str
 interface ControllerView {
   supported: boolean;
   reason?: string;
-  status?: { mode: string; suspended: boolean; ticks: number; moves: number; inFlight: number; movesLastMinute: number };
+  status?: { mode: string; suspended: boolean; ticks: number; moves: number; inFlight: number; movesLastMinute: number; energy?: { totalJ: number }; idle?: string[] };
   decisions?: Decision[];
 }
 
@@ -234,7 +234,7 @@ const fixed = (x: number | undefined) => (x === undefined ? '' : Math.abs(x) >= 
 export function controllerText(c: ControllerView): string {
   if (!c.supported || !c.status) return `controller: none on this node (${c.reason ?? 'not configured'})`;
   const s = c.status;
-  const head = `controller: mode ${s.mode}${s.suspended ? ' (suspended)' : ''}, ${s.ticks} ticks, ${s.moves} moves started, ${s.inFlight} in flight, ${s.movesLastMinute} in the last minute`;
+  const head = `controller: mode ${s.mode}${s.suspended ? ' (suspended)' : ''}, ${s.ticks} ticks, ${s.moves} moves started, ${s.inFlight} in flight, ${s.movesLastMinute} in the last minute${s.energy ? `; energy ${(s.energy.totalJ / 1000).toFixed(1)} kJ` : ''}${s.idle && s.idle.length > 0 ? `; idle: ${s.idle.join(', ')}` : ''}`;
   const rows = (c.decisions ?? []).map((d) => [
     (d.atMs / 1000).toFixed(1),
     d.action,

@@ -192,6 +192,10 @@ describe('MigrationController', () => {
     const energyBefore = idle[0]!.energyJ;
     await run(clock, 10);
     assert.equal(rt.resources().find((r) => r.id === idle[0]!.id)!.energyJ, energyBefore);
+    const status = rt.controller!.status();
+    assert.deepEqual(status.idle, [idle[0]!.id]);
+    assert.equal(status.energy.resources[idle[0]!.id], energyBefore);
+    assert.ok(Math.abs(status.energy.totalJ - Object.values(status.energy.resources).reduce((a, b) => a + b, 0)) < 1e-9);
     assert.equal(await rt.ask(one, { type: 'get' }), 0);
     assert.equal(await rt.ask(two, { type: 'get' }), 0);
     level = 0.97;
