@@ -8,6 +8,7 @@
 import type { AnyTaskDefinition } from '../actors/task.js';
 import type { DeviceKind } from '../devices/device.js';
 import type { DebugResource, DebugTask } from '../runtime/debug-source.js';
+import { deviceOf } from '../runtime/cluster/candidates.js';
 import type { ForecastSource } from './forecasts.js';
 import type { ClusterView, ResourceView, TaskView } from './model.js';
 
@@ -38,17 +39,7 @@ export function buildView(input: ViewInput): ClusterView {
     return {
       id: r.id,
       node: r.node,
-      device: {
-        id: r.id,
-        kind: r.kind,
-        simulated: r.simulated,
-        computeUnits: r.capacity.computeUnits,
-        memoryBytes: r.capacity.memoryBytes,
-        labels: r.labels,
-        capabilities: r.capabilities,
-        power: r.power ?? { idleW: 0, peakW: 0 },
-        speedFor: () => 1,
-      },
+      device: deviceOf(r),
       up: r.status !== 'failed',
       draining: r.status === 'draining',
       idle: r.powerState === 'idle',

@@ -18,16 +18,21 @@ export function candidatesOf(node: string, resources: readonly ResourceInfo[]): 
     idle: r.powerState === 'idle',
     usedComputeUnits: r.used.computeUnits,
     usedMemoryBytes: r.used.memoryBytes,
-    device: {
-      id: r.id,
-      kind: r.kind,
-      simulated: r.simulated,
-      computeUnits: r.capacity.computeUnits,
-      memoryBytes: r.capacity.memoryBytes,
-      labels: r.labels,
-      capabilities: r.capabilities,
-      power: r.power ?? { idleW: 0, peakW: 0 },
-      speedFor: () => 1,
-    },
+    device: deviceOf(r),
   }));
+}
+
+/** A resource row as a `Device` (speed profiles do not travel: every task's speed reads 1). */
+export function deviceOf(r: ResourceInfo): Device {
+  return {
+    id: r.id,
+    kind: r.kind,
+    simulated: r.simulated,
+    computeUnits: r.capacity.computeUnits,
+    memoryBytes: r.capacity.memoryBytes,
+    labels: r.labels,
+    capabilities: r.capabilities,
+    power: r.power ?? { idleW: 0, peakW: 0 },
+    speedFor: () => 1,
+  };
 }
