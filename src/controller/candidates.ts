@@ -85,12 +85,15 @@ export interface TargetSearch {
 
 /**
  * The cheapest target for `t` among slots that pass `accept` and the hard constraints. Idle
- * slots are left out unless `includeIdle`.
+ * slots are left out unless `includeIdle`. `fullest` (for packing) walks the slots from the most
+ * loaded down and scores the first `maxCandidates` that qualify, preferring the fuller of two
+ * equally cheap ones (best fit), so packing fills resources instead of spreading over them.
  */
-export function bestTarget(pl: Planning, t: TaskView, src: Slot, accept: (s: Slot) => boolean, includeIdle = false): TargetSearch {
+export function bestTarget(pl: Planning, t: TaskView, src: Slot, accept: (s: Slot) => boolean, includeIdle = false, fullest = false): TargetSearch {
   const req = requestOf(t);
   const unmet = new Map<string, number>();
   let best: Target | undefined;
+  let qualified = 0;
   const consider = (s: Slot): void => {
     if (s === src || (s.idle && !includeIdle) || !accept(s)) return;
     if (s.view.failureProbability >= pl.p.failureThreshold) {
@@ -102,11 +105,14 @@ export function bestTarget(pl: Planning, t: TaskView, src: Slot, accept: (s: Slo
       unmet.set(why.constraint, (unmet.get(why.constraint) ?? 0) + 1);
       return;
     }
+    qualified++;
     const terms = moveCost(t, src, s, pl.p, pl.view.linkBytesPerS);
-    if (!best || terms.total < best.terms.total || (terms.total === best.terms.total && s.view.id < best.slot.view.id)) best = { slot: s, terms };
+    if (!best || better(terms, s, best, fullest)) best = { slot: s, terms };
   };
   const all = pl.byLoad;
-  if (all.length <= pl.p.maxCandidates + 1) all.forEach(consider);
+  if (fullest) {
+    for (let i = all.length - 1; i >= 0 && qualified < pl.p.maxCandidates; i--) consider(all[i] as Slot);
+  } else if (all.length <= pl.p.maxCandidates + 1) all.forEach(consider);
   else {
     const head = Math.ceil(pl.p.maxCandidates / 2);
     for (let i = 0; i < head && i < all.length; i++) consider(all[i] as Slot);
@@ -118,4 +124,11 @@ export function bestTarget(pl: Planning, t: TaskView, src: Slot, accept: (s: Slo
     for (const [c, n] of unmet) if (n > most) [binding, most] = [c, n];
   }
   return { best, binding };
+}
+
+function better(terms: CostTerms, s: Slot, best: Target, fullest: boolean): boolean {
+  const a = terms.total;
+  const b = best.terms.total;
+  if (fullest && Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b))) return s.p90 > best.slot.p90 || (s.p90 === best.slot.p90 && s.view.id < best.slot.view.id);
+  return a < b || (a === b && s.view.id < best.slot.view.id);
 }

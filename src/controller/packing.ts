@@ -83,7 +83,7 @@ function tryPack(pl: Planning, ctx: TickContext, src: Slot, list: TaskView[], em
   let ok = true;
   for (const t of order) {
     const d90 = demandOf(t, p).d90;
-    const { best } = bestTarget(pl, t, src, (s) => !s.idle && !emptied.has(s) && s !== src && s.p90 + utilizationOn(t, d90, src, s) <= p.packUtilization);
+    const { best } = bestTarget(pl, t, src, (s) => !emptied.has(s) && s.p90 + utilizationOn(t, d90, src, s) <= p.packUtilization, false, true);
     if (!best || !ctx.allows(t, src, best.slot)) {
       ok = false;
       break;

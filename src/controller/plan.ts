@@ -2,7 +2,7 @@
  * One control interval of the migration controller, as a pure function of a cluster view:
  *   1. evacuate resources whose predicted failure probability reaches the threshold (most valuable
  *      task first, within the move budget);
- *   2. for every other active task, most at risk first: score the best alternative resource and
+ *   2. for every other active task, most at risk first (then most valuable, then least state): score the best alternative resource and
  *      move when the cost is below `migrationThreshold - hysteresis`;
  *   3. in power-aware mode, pack lightly loaded resources into others and idle the emptied ones,
  *      or wake one when the active ones are predicted to run hot.
@@ -47,7 +47,8 @@ export function planTick(view: ClusterView, p: ResolvedPolicy, damper: Damper): 
     return s ? shortfall(s.p90, p.safeUtilization) + s.view.failureProbability : 0;
   };
   const rest = movable.filter((t) => !failing.has(t.resource) && pl.slots.has(t.resource)).map((t) => ({ t, r: risk(t) }));
-  rest.sort((a, b) => b.r - a.r || taskValue(b.t) - taskValue(a.t) || (a.t.id < b.t.id ? -1 : 1));
+  // Most at risk first; among equals the most valuable, then the cheapest to move (least state, as MMT).
+  rest.sort((a, b) => b.r - a.r || taskValue(b.t) - taskValue(a.t) || a.t.stateBytes - b.t.stateBytes || (a.t.id < b.t.id ? -1 : 1));
   for (const { t } of rest) {
     const src = pl.slots.get(t.resource) as Slot;
     const atRisk = risk(t) > 0;

@@ -135,6 +135,15 @@ describe('planTick', () => {
     );
   });
 
+  it('power-aware packing fills the fullest resource that stays under the pack bound (best fit)', () => {
+    const d = plan(
+      view([resource('a', 0.1), resource('b', 0.3), resource('c', 0.6), resource('d', 0.68)], [task('t1', 'a', 0.4), task('tb', 'b', 3), task('tc', 'c', 6), task('td', 'd', 6.8)]),
+      { powerAware: true, horizonMs: 300_000 },
+    );
+    const pack = d.find((x) => x.action === 'pack' && x.task === 't1');
+    assert.equal(pack?.to, 'c');
+  });
+
   it('power-aware mode wakes an idle resource when the active ones are predicted to run hot', () => {
     const d = plan(view([resource('a', 0.95), resource('b', 0, { idle: true })], []), { powerAware: true });
     assert.deepEqual(d.map((x) => [x.action, x.resource, x.reason]), [['wake', 'b', 'predicted-load']]);
