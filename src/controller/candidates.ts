@@ -14,6 +14,10 @@ export interface Planning {
   readonly slots: Map<string, Slot>;
   /** Slots ordered by P90 at the start of the tick (for sampling). */
   readonly byLoad: Slot[];
+  /** Their P90 at the start of the tick, in the same order. */
+  readonly startP90: Float64Array;
+  /** The largest capacity of any resource, compute units. */
+  readonly maxComputeUnits: number;
   readonly random: () => number;
 }
 
@@ -42,7 +46,9 @@ export function buildPlanning(view: ClusterView, p: ResolvedPolicy): Planning {
     s.names.set(t.task, (s.names.get(t.task) ?? 0) + 1);
   }
   const byLoad = [...slots.values()].sort((a, b) => a.p90 - b.p90 || (a.view.id < b.view.id ? -1 : 1));
-  return { view, p, slots, byLoad, random: mulberry32((p.seed ^ Math.floor(view.nowMs)) >>> 0) };
+  const startP90 = Float64Array.from(byLoad, (s) => s.p90);
+  const maxComputeUnits = view.resources.reduce((m, r) => Math.max(m, r.device.computeUnits), 0);
+  return { view, p, slots, byLoad, startP90, maxComputeUnits, random: mulberry32((p.seed ^ Math.floor(view.nowMs)) >>> 0) };
 }
 
 /** A seeded PRNG (mulberry32): the same seed gives the same candidate sample. */
@@ -89,7 +95,7 @@ export interface TargetSearch {
  * loaded down and scores the first `maxCandidates` that qualify, preferring the fuller of two
  * equally cheap ones (best fit), so packing fills resources instead of spreading over them.
  */
-export function bestTarget(pl: Planning, t: TaskView, src: Slot, accept: (s: Slot) => boolean, includeIdle = false, fullest = false): TargetSearch {
+export function bestTarget(pl: Planning, t: TaskView, src: Slot, accept: (s: Slot) => boolean, includeIdle = false, fullest?: { belowP90: number }): TargetSearch {
   const req = requestOf(t);
   const unmet = new Map<string, number>();
   let best: Target | undefined;
@@ -107,11 +113,19 @@ export function bestTarget(pl: Planning, t: TaskView, src: Slot, accept: (s: Slo
     }
     qualified++;
     const terms = moveCost(t, src, s, pl.p, pl.view.linkBytesPerS);
-    if (!best || better(terms, s, best, fullest)) best = { slot: s, terms };
+    if (!best || better(terms, s, best, fullest !== undefined)) best = { slot: s, terms };
   };
   const all = pl.byLoad;
   if (fullest) {
-    for (let i = all.length - 1; i >= 0 && qualified < pl.p.maxCandidates; i--) consider(all[i] as Slot);
+    // Start below `belowP90` (by the tick's starting P90): fuller slots cannot take the task.
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((pl.startP90[mid] ?? 0) <= fullest.belowP90) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0 && qualified < pl.p.maxCandidates; i--) consider(all[i] as Slot);
   } else if (all.length <= pl.p.maxCandidates + 1) all.forEach(consider);
   else {
     const head = Math.ceil(pl.p.maxCandidates / 2);

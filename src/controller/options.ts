@@ -43,6 +43,8 @@ export interface PolicyOptions {
   packUtilization?: number;
   /** Power-aware: wake an idle resource when the active ones' P90 utilization passes this (default 0.85). */
   wakeUtilization?: number;
+  /** Power-aware: stop trying to pack (lightest resources first) after this many in a row could not be emptied (default 16). */
+  maxPackFailures?: number;
   /** Power-aware: service-seconds per watt-hour saved or spent (default 1). */
   energyWeightPerWh?: number;
   /** Seed of the candidate sampling (default 1). */
@@ -71,6 +73,7 @@ export const defaultPolicy: ResolvedPolicy = {
   powerAware: false,
   packUtilization: 0.7,
   wakeUtilization: 0.85,
+  maxPackFailures: 16,
   energyWeightPerWh: 1,
   seed: 1,
 };
@@ -87,6 +90,7 @@ export function resolvePolicy(o: PolicyOptions | undefined, where = 'controller'
   if (!(p.horizonMs > 0)) throw new InvalidArgumentError(`${where}.horizonMs`, 'must be positive');
   if (!Number.isFinite(p.migrationThreshold)) throw new InvalidArgumentError(`${where}.migrationThreshold`, 'must be a finite number');
   if (!(Number.isInteger(p.maxCandidates) && p.maxCandidates >= 1)) throw new InvalidArgumentError(`${where}.maxCandidates`, 'must be an integer >= 1');
+  if (!(p.maxPackFailures >= 1)) throw new InvalidArgumentError(`${where}.maxPackFailures`, 'must be >= 1 (Infinity: try every resource)');
   if (!(p.maxConcurrent >= 1)) throw new InvalidArgumentError(`${where}.maxConcurrent`, 'must be >= 1 (Infinity: no limit)');
   return p;
 }

@@ -61,11 +61,18 @@ export function packAndWake(pl: Planning, ctx: TickContext, tasks: readonly Task
   }
   const sources = [...pl.slots.values()].filter((s) => !s.idle && usable(pl, s) && s.tasks.size > 0 && !touched.has(s.view.id)).sort((a, b) => a.p90 - b.p90 || (a.view.id < b.view.id ? -1 : 1));
   const emptied = new Set<Slot>();
+  let failures = 0;
   for (const src of sources) {
+    // Lightest first: after `maxPackFailures` in a row, heavier ones will not empty either.
+    if (failures >= p.maxPackFailures) break;
     const list = byResource.get(src.view.id) ?? [];
     // Children and moving tasks stay with their resource: a resource that has any is not packed.
     if (list.length !== src.tasks.size || list.some((t) => t.immovable)) continue;
-    if (!tryPack(pl, ctx, src, list, emptied)) continue;
+    if (!tryPack(pl, ctx, src, list, emptied)) {
+      failures++;
+      continue;
+    }
+    failures = 0;
     emptied.add(src);
   }
 }
@@ -83,7 +90,9 @@ function tryPack(pl: Planning, ctx: TickContext, src: Slot, list: TaskView[], em
   let ok = true;
   for (const t of order) {
     const d90 = demandOf(t, p).d90;
-    const { best } = bestTarget(pl, t, src, (s) => !emptied.has(s) && s.p90 + utilizationOn(t, d90, src, s) <= p.packUtilization, false, true);
+    const { best } = bestTarget(pl, t, src, (s) => !emptied.has(s) && s.p90 + utilizationOn(t, d90, src, s) <= p.packUtilization, false, {
+      belowP90: p.packUtilization - d90 / Math.max(pl.maxComputeUnits, 1e-9),
+    });
     if (!best || !ctx.allows(t, src, best.slot)) {
       ok = false;
       break;
