@@ -79,7 +79,7 @@ export function buildView(input: ViewInput): ClusterView {
         immovable: def?.immovable ?? false,
         moveCost: def?.moveCost ?? 0,
         moving: input.moving.has(t.id) || t.status !== 'running',
-        ...(def?.affinity ? { affinity: def.affinity } : {}),
+        ...(t.affinity ?? def?.affinity ? { affinity: (t.affinity ?? def?.affinity)! } : {}),
         ...(def?.kernels ? { kernelKinds: Object.keys(def.kernels) as DeviceKind[] } : {}),
         ...(t.parent !== null ? { parent: t.parent } : {}),
       };

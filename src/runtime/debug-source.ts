@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { ResourceInfo } from '../actors/resource.js';
+import type { Affinity } from './placement.js';
 import type { RuntimeEvent } from './event-types.js';
 import type { Subscription } from './events.js';
 import { messageTypeOf } from './debug-protocol.js';
@@ -32,6 +33,8 @@ export interface DebugTask {
   processed: number;
   /** Bytes of the task's last snapshot, null before the first (never its contents). */
   stateBytes: number | null;
+  /** Its affinity (definition merged with spawn options), when it has one. */
+  affinity?: Affinity;
 }
 
 /** A resource with its latest monitor readings (`metrics`, null where unavailable). */
@@ -159,6 +162,7 @@ export function createLocalDebugSource(runtime: Runtime, options: LocalDebugSour
         restarts: t.restarts,
         processed: t.processed,
         stateBytes: t.stateBytes,
+        ...(t.affinity ? { affinity: t.affinity } : {}),
       })),
     resources: () => runtime.resources().map((r) => ({ ...r, node, path: `/system/resources/${r.id}`, metrics: runtime.latestMetrics(r.id) })),
     deadLetters: (limit) => ({ total: runtime.deadLetters, recent: ring.last(limit) }),

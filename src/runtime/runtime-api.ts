@@ -41,6 +41,8 @@ export interface TaskInfo {
   restarts: number;
   /** Actor path in the supervision tree. */
   path: string;
+  /** Its affinity: the definition's merged with the one given at spawn (absent: none). */
+  affinity?: Affinity;
 }
 
 export interface Runtime {

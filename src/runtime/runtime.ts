@@ -518,7 +518,12 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   tasks(): TaskInfo[] {
-    return [...this.directory.values()].map((c) => ({
+    return [...this.directory.values()].map((c) => this.taskInfo(c));
+  }
+
+  private taskInfo(c: TaskCell): TaskInfo {
+    const affinity = this.affinities.get(c);
+    return {
       ref: c.ref,
       id: c.id,
       task: c.def.name,
@@ -532,7 +537,8 @@ export class RuntimeImpl implements Runtime, CellHost {
       stateBytes: c.snapshot?.bytes.length ?? null,
       restarts: c.restartCount,
       path: c.handle.path,
-    }));
+      ...(affinity ? { affinity } : {}),
+    };
   }
 
   // --- messages ---

@@ -32,7 +32,7 @@ describe('MigrationController in a cluster (three nodes in one process, real soc
     let hotLoad = 0.2;
     hot.monitorWith('hot/cpu-0', () => ({ utilization: hotLoad }));
     cool.monitorWith('cool/cpu-0', () => ({ utilization: 0.2 }));
-    const ref = rms.spawn(sequenced, { id: 'seq', affinity: { prefer: [{ resource: 'hot/cpu-0', weight: 10 }] } });
+    const ref = rms.spawn(sequenced, { id: 'seq', affinity: { prefer: [{ resource: 'hot/cpu-0', weight: 1 }] } });
     for (let i = 1; i <= 50; i++) rms.send(ref, { from: 'rms', seq: i });
     await rms.ask(ref, 'report');
     assert.equal(hot.tasks().length, 1);

@@ -106,7 +106,9 @@ describe('MigrationController', () => {
     const pinned = rt.controller!.decisions().filter((d) => d.task === 'pinned');
     assert.ok(pinned.length > 0 && pinned.every((d) => d.action === 'stay' && d.reason === 'immovable'));
     assert.equal(rt.tasks().find((t) => t.id === 'pinned')!.resource, 'cpu-a');
-    void mobile;
+    // Spawn-time hard affinity pins `mobile` to cpu-a: the controller reports it unplaceable and leaves it.
+    assert.ok(rt.controller!.decisions().some((d) => d.task === mobile.id && d.action === 'unplaceable' && d.reason === 'require.resources'));
+    assert.equal(rt.tasks().find((t) => t.id === 'mobile')!.resource, 'cpu-a');
     await rt.shutdown();
   });
 
