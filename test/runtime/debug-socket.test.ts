@@ -139,10 +139,12 @@ describe('debug socket', () => {
       const expected = rt.tasks().map((t) => ({
         id: t.id, task: t.task, parent: t.parent ?? null, path: t.path, node: 'n1', resource: t.resource, kind: t.kind,
         status: t.status, epoch: t.epoch, mailboxDepth: t.mailboxDepth, restarts: t.restarts, processed: t.processed, stateBytes: t.stateBytes,
+        ...(t.affinity ? { affinity: t.affinity } : {}),
       }));
       assert.deepEqual(tasks, expected);
       assert.ok((tasks.find((t) => t['id'] === 'c1')?.['stateBytes'] as number) > 0, 'the size of the last snapshot, never its contents');
       assert.equal(tasks.find((t) => t['id'] === 'c1')?.['processed'], 2);
+      assert.deepEqual(tasks.find((t) => t['id'] === 'p')?.['affinity'], { require: { kinds: ['gpu'] } });
 
       const { resources } = await c.request<{ resources: Array<Record<string, unknown>> }>('resources');
       assert.deepEqual(resources.map((r) => [r['id'], r['kind'], r['status'], r['tasks'], r['node']]), rt.resources().map((r) => [r.id, r.kind, r.status, r.tasks, 'n1']));
