@@ -31,6 +31,12 @@ export class Damper {
     return undefined;
   }
 
+  /** How many more moves may start now: cluster-wide, or into and out of `resource`. */
+  room(nowMs: number, inFlight: number, resource?: string): number {
+    if (resource !== undefined) return this.p.movesPerResourcePerMinute - this.recent(this.resourceMoves.get(resource) ?? [], nowMs);
+    return Math.min(this.p.maxConcurrent - inFlight, this.p.movesPerMinute - this.recent(this.moves, nowMs));
+  }
+
   /** Counts a move that was started. */
   record(task: string, from: string, to: string, nowMs: number): void {
     this.lastMove.set(task, { atMs: nowMs, from });

@@ -110,6 +110,10 @@ function tryPack(pl: Planning, ctx: TickContext, src: Slot, list: TaskView[], em
   const savedWh = (powerAt(src.view, 0) * p.horizonMs) / 1000 / 3600;
   const net = total - p.energyWeightPerWh * savedWh;
   if (!ok || plan.length === 0 || net >= p.migrationThreshold - p.hysteresis) return false;
+  // All or nothing: the budgets must have room for every move of the pack.
+  const perResource = new Map<string, number>([[src.view.id, plan.length]]);
+  for (const m of plan) perResource.set(m.tgt.view.id, (perResource.get(m.tgt.view.id) ?? 0) + 1);
+  if (!ctx.hasRoom(plan.length, perResource)) return false;
   for (const m of plan) ctx.tryMove(m.t, src, m.tgt, m.terms, 'pack', 'power-pack');
   if (src.tasks.size === 0) {
     src.idle = true;

@@ -135,6 +135,14 @@ export class TickContext {
     return true;
   }
 
+  /** Whether `count` more moves fit the budgets now, cluster-wide and for each resource (with its count). */
+  hasRoom(count: number, perResource: ReadonlyMap<string, number>): boolean {
+    const now = this.pl.view.nowMs;
+    if (this.damper.room(now, this.inFlight) < count) return false;
+    for (const [r, n] of perResource) if (this.damper.room(now, this.inFlight, r) < n) return false;
+    return true;
+  }
+
   /** Whether the damper would allow a move now (without recording one). */
   allows(t: TaskView, src: Slot, tgt: Slot): boolean {
     return this.damper.check(t.id, tgt.view.id, src.view.id, this.pl.view.nowMs, this.inFlight) === undefined;

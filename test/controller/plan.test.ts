@@ -144,6 +144,12 @@ describe('planTick', () => {
     assert.equal(pack?.to, 'c');
   });
 
+  it('power-aware packing is all or nothing: no half-emptied resource when the budget has room for only part', () => {
+    const v = view([resource('a', 0.1), resource('b', 0.3)], [task('t1', 'a', 0.5), task('t2', 'a', 0.5), task('tb', 'b', 3)]);
+    assert.deepEqual(plan(v, { powerAware: true, horizonMs: 300_000, maxConcurrent: 1 }), []);
+    assert.equal(plan(v, { powerAware: true, horizonMs: 300_000, maxConcurrent: 2 }).filter((x) => x.action === 'pack').length, 2);
+  });
+
   it('power-aware mode wakes an idle resource when the active ones are predicted to run hot', () => {
     const d = plan(view([resource('a', 0.95), resource('b', 0, { idle: true })], []), { powerAware: true });
     assert.deepEqual(d.map((x) => [x.action, x.resource, x.reason]), [['wake', 'b', 'predicted-load']]);
