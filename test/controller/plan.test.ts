@@ -146,7 +146,9 @@ describe('planTick', () => {
 
   it('power-aware packing is all or nothing: no half-emptied resource when the budget has room for only part', () => {
     const v = view([resource('a', 0.1), resource('b', 0.3)], [task('t1', 'a', 0.5), task('t2', 'a', 0.5), task('tb', 'b', 3)]);
-    assert.deepEqual(plan(v, { powerAware: true, horizonMs: 300_000, maxConcurrent: 1 }), []);
+    const one = plan(v, { powerAware: true, horizonMs: 300_000, maxConcurrent: 1 });
+    assert.equal(one.filter((x) => x.resource === 'a').length, 0, 'a, with two tasks, is not half emptied');
+    assert.deepEqual(one.map((x) => [x.action, x.task, x.to]), [['pack', 'tb', 'a'], ['idle', null, null]], 'b, with one, is packed');
     assert.equal(plan(v, { powerAware: true, horizonMs: 300_000, maxConcurrent: 2 }).filter((x) => x.action === 'pack').length, 2);
   });
 
