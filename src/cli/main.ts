@@ -13,6 +13,8 @@ const commands: Record<string, string> = {
   agent: 'run a node that owns resources and joins a server: godwit agent --join ws://HOST:PORT [--secret S] [--name N] [--devices host] [--tasks MODULE] [--json]',
   'eval-forecast':
     'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N] [--json]',
+  simulate:
+    'trace-driven consolidation benchmark: godwit simulate [--setup planetlab|synthetic] [--trace DIR|FILE] [--format planetlab|nab|azure|bitbrains] [--policies a,b] [--hosts N] [--seed S] [--plot FILE.svg] [--json]',
   version: 'print the version',
   help: 'this list',
 };
@@ -60,6 +62,12 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string' },
       horizons: { type: 'string' },
       column: { type: 'string' },
+      trace: { type: 'string' },
+      setup: { type: 'string' },
+      policies: { type: 'string' },
+      hosts: { type: 'string' },
+      seed: { type: 'string' },
+      plot: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -127,6 +135,11 @@ async function main(argv: string[]): Promise<number> {
     case 'eval-forecast': {
       const { runEvalForecast } = await import('./eval-forecast.js');
       return runEvalForecast({ data: [...(values.data ?? []), ...rest], format: values.format, horizons: values.horizons, column: values.column }, out);
+    }
+    case 'simulate': {
+      const { runSimulate } = await import('./simulate.js');
+      const { trace, format, setup, policies, hosts, seed, plot } = values;
+      return runSimulate({ trace, format, setup, policies, hosts, seed, plot }, out);
     }
     default:
       out.error(`unknown command ${command}\n${usage()}`);
