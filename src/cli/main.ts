@@ -13,6 +13,7 @@ const commands: Record<string, string> = {
   agent: 'run a node that owns resources and joins a server: godwit agent --join ws://HOST:PORT [--secret S] [--name N] [--devices host] [--tasks MODULE] [--json]',
   'eval-forecast':
     'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N] [--json]',
+  'eval-failure': 'failure warnings on a temperature trace scored against labelled windows: godwit eval-failure --data FILE --windows labels.json [--horizon-hours 6] [--json]',
   version: 'print the version',
   help: 'this list',
 };
@@ -60,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string' },
       horizons: { type: 'string' },
       column: { type: 'string' },
+      windows: { type: 'string' },
+      'horizon-hours': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -128,6 +131,8 @@ async function main(argv: string[]): Promise<number> {
       const { runEvalForecast } = await import('./eval-forecast.js');
       return runEvalForecast({ data: [...(values.data ?? []), ...rest], format: values.format, horizons: values.horizons, column: values.column }, out);
     }
+    case 'eval-failure':
+      return (await import('./eval-failure.js')).runEvalFailure({ data: values.data?.[0] ?? rest[0], windows: values.windows, horizonHours: values['horizon-hours'] }, out);
     default:
       out.error(`unknown command ${command}\n${usage()}`);
       return 2;
