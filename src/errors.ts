@@ -38,6 +38,7 @@ export const ErrorCodes = {
   NOT_SUPPORTED: 'GODWIT_ERR_NOT_SUPPORTED',
   INTERNAL: 'GODWIT_ERR_INTERNAL',
   DEBUG_TIMEOUT: 'GODWIT_ERR_DEBUG_TIMEOUT',
+  FORECAST_MODEL: 'GODWIT_ERR_FORECAST_MODEL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -222,6 +223,18 @@ export class UnknownTaskTypeError extends GodwitError {
 export class MigrationInProgressError extends GodwitError {
   constructor(readonly taskId: string) {
     super(ErrorCodes.MIGRATION_IN_PROGRESS, `task ${taskId} is already migrating`);
+  }
+}
+
+/** A forecasting model could not be trained, run or imported (the LSTM's worker failed, a saved model is malformed). */
+export class ForecastModelError extends GodwitError {
+  constructor(
+    readonly model: string,
+    readonly operation: 'train' | 'infer' | 'import' | 'worker',
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCodes.FORECAST_MODEL, `forecast model ${model} failed to ${operation}: ${reason}`, options);
   }
 }
 

@@ -15,6 +15,7 @@ const commands: Record<string, string> = {
     'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N] [--json]',
   simulate:
     'trace-driven consolidation benchmark: godwit simulate [--setup planetlab|synthetic] [--trace DIR|FILE] [--format planetlab|nab|azure|bitbrains] [--policies a,b] [--hosts N] [--seed S] [--plot FILE.svg] [--json]',
+  'eval-failure': 'failure warnings on a temperature trace scored against labelled windows: godwit eval-failure --data FILE --windows labels.json [--horizon-hours 6] [--json]',
   version: 'print the version',
   help: 'this list',
 };
@@ -68,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       hosts: { type: 'string' },
       seed: { type: 'string' },
       plot: { type: 'string' },
+      windows: { type: 'string' },
+      'horizon-hours': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -141,6 +144,8 @@ async function main(argv: string[]): Promise<number> {
       const { trace, format, setup, policies, hosts, seed, plot } = values;
       return runSimulate({ trace, format, setup, policies, hosts, seed, plot }, out);
     }
+    case 'eval-failure':
+      return (await import('./eval-failure.js')).runEvalFailure({ data: values.data?.[0] ?? rest[0], windows: values.windows, horizonHours: values['horizon-hours'] }, out);
     default:
       out.error(`unknown command ${command}\n${usage()}`);
       return 2;

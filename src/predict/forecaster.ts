@@ -13,6 +13,10 @@ export interface Forecaster {
   update(value: number): void;
   /** Point forecast `horizonSteps` (>= 1) steps after the last value; NaN before the first value. */
   forecast(horizonSteps: number): number;
+  /** Asynchronous models (the LSTM): resolves once the work the last update started is done. */
+  settle?(): Promise<void>;
+  /** Releases what the model holds (a worker thread); the model is unusable afterwards. */
+  close?(): Promise<void>;
 }
 
 export function checkHorizon(horizonSteps: number): void {
@@ -97,7 +101,7 @@ export class ForecastErrors {
   private readonly pending = new Map<number, Float64Array>();
   private readonly residuals = new Map<number, ResidualQuantiles>();
   /** Index of the last observed value; -1 before the first. */
-  private step = -1;
+  private current = -1;
 
   constructor(
     readonly horizons: readonly number[],
@@ -110,10 +114,20 @@ export class ForecastErrors {
     }
   }
 
+  /** Index of the last observed value; -1 before the first. */
+  get step(): number {
+    return this.current;
+  }
+
+  /** Starts counting at `step` (a tracker added to a running selector); nothing is pending. */
+  skipTo(step: number): void {
+    this.current = step;
+  }
+
   observe(value: number): void {
-    this.step++;
+    this.current++;
     for (const [h, ring] of this.pending) {
-      const slot = this.step % (h + 1);
+      const slot = this.current % (h + 1);
       const f = ring[slot] ?? Number.NaN;
       if (!Number.isNaN(f)) this.residuals.get(h)?.add(value - f);
       ring[slot] = Number.NaN;
@@ -123,7 +137,7 @@ export class ForecastErrors {
   issue(horizonSteps: number, point: number): void {
     const ring = this.pending.get(horizonSteps);
     if (!ring) throw new InvalidArgumentError('horizonSteps', `${horizonSteps} is not a tracked horizon (${this.horizons.join(', ')})`);
-    ring[(this.step + horizonSteps) % (horizonSteps + 1)] = point;
+    ring[(this.current + horizonSteps) % (horizonSteps + 1)] = point;
   }
 
   /** Rolling mean absolute error at a horizon; NaN until a forecast has been scored. */

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { checkHorizon, type Forecaster } from './forecaster.js';
+import { HoltWintersForecaster } from './seasonal.js';
 
 function checkUnit(name: string, value: number, allowZero = false): void {
   if (!(allowZero ? value >= 0 : value > 0) || !(value <= 1)) {
@@ -254,7 +255,9 @@ function solve(matrix: number[][], rhs: number[]): number[] | undefined {
   return m.map((r, i) => (r[n] ?? 0) / (r[i] ?? 1));
 }
 
-/** The default model set of the selector, fresh instances each call. */
-export function createBaselineModels(): Forecaster[] {
-  return [new NaiveForecaster(), new EwmaForecaster(0.3), new DualGainForecaster(0.7, 0.2), new DampedHoltForecaster(0.3, 0.05, 0.9), new ArForecaster()];
+/** The default model set of the selector, fresh instances each call; with a period (in steps), Holt-Winters too. */
+export function createBaselineModels(options: { period?: number | undefined } = {}): Forecaster[] {
+  const models: Forecaster[] = [new NaiveForecaster(), new EwmaForecaster(0.3), new DualGainForecaster(0.7, 0.2), new DampedHoltForecaster(0.3, 0.05, 0.9), new ArForecaster()];
+  if (options.period !== undefined) models.push(new HoltWintersForecaster({ period: options.period }));
+  return models;
 }

@@ -30,8 +30,9 @@ export const COMBINED = 'combined';
 
 export class ForecastSelector {
   readonly horizons: readonly number[];
-  private readonly models: readonly Forecaster[];
+  private readonly models: Forecaster[];
   private readonly errors: ForecastErrors[];
+  private readonly windowSize: number;
   private readonly combinedErrors: ForecastErrors;
   private last = Number.NaN;
   private naiveAbsSum = 0;
@@ -39,12 +40,24 @@ export class ForecastSelector {
 
   constructor(options: SelectorOptions = {}) {
     this.horizons = options.horizons ?? [1, 3, 12];
-    this.models = options.models ?? createBaselineModels();
+    this.models = [...(options.models ?? createBaselineModels())];
     if (this.models.length === 0) throw new InvalidArgumentError('models', 'needs at least one model');
     if (this.horizons.length === 0) throw new InvalidArgumentError('horizons', 'needs at least one horizon');
-    const windowSize = options.windowSize ?? 200;
-    this.errors = this.models.map(() => new ForecastErrors(this.horizons, windowSize));
-    this.combinedErrors = new ForecastErrors(this.horizons, windowSize);
+    this.windowSize = options.windowSize ?? 200;
+    this.errors = this.models.map(() => new ForecastErrors(this.horizons, this.windowSize));
+    this.combinedErrors = new ForecastErrors(this.horizons, this.windowSize);
+  }
+
+  /**
+   * Adds a competitor mid-stream (a seasonal model once a period is detected). It is scored from
+   * its next forecasts on and selected only once it has a MASE; warm it up before adding it.
+   */
+  addModel(model: Forecaster): void {
+    if (this.models.some((m) => m.name === model.name)) throw new InvalidArgumentError('model', `a model named ${model.name} is already selected from`);
+    const errors = new ForecastErrors(this.horizons, this.windowSize);
+    errors.skipTo(this.errors[0]?.step ?? -1);
+    this.models.push(model);
+    this.errors.push(errors);
   }
 
   get modelNames(): string[] {
@@ -52,6 +65,26 @@ export class ForecastSelector {
   }
 
   update(value: number): void {
+    this.observe(value);
+    this.issue();
+  }
+
+  /**
+   * As `update`, but asynchronous models finish the work the value started (the LSTM's inference)
+   * before the new forecasts are recorded, so they are scored on what they forecast from this value.
+   */
+  async updateAsync(value: number): Promise<void> {
+    this.observe(value);
+    await Promise.all(this.models.map((m) => m.settle?.()));
+    this.issue();
+  }
+
+  /** Closes every model that holds something (the LSTM's worker). */
+  async close(): Promise<void> {
+    await Promise.all(this.models.map((m) => m.close?.()));
+  }
+
+  private observe(value: number): void {
     if (!Number.isNaN(this.last)) {
       this.naiveAbsSum += Math.abs(value - this.last);
       this.naiveCount++;
@@ -62,6 +95,9 @@ export class ForecastSelector {
       this.errors[i]?.observe(value);
       m.update(value);
     });
+  }
+
+  private issue(): void {
     for (const h of this.horizons) {
       this.models.forEach((m, i) => this.errors[i]?.issue(h, m.forecast(h)));
       this.combinedErrors.issue(h, this.combinedPoint(h));
