@@ -70,17 +70,29 @@ export function utilizationOn(t: TaskView, units: number, from: Slot, to: Slot):
   return (units * ratio) / to.view.device.computeUnits;
 }
 
+/**
+ * P90 of a resource after a task joins (sign +1) or leaves (sign -1): P50s add; the spreads
+ * (P90 - P50) add in quadrature, as independent errors do, so a resource's P90 is not the sum
+ * of its tasks' P90s. A task without a forecast has no spread and adds its demand to both.
+ */
+export function p90With(slot: Slot, t: TaskView, p: ResolvedPolicy, from: Slot, sign: 1 | -1): number {
+  const { d50, d90 } = demandOf(t, p);
+  const mid = Math.max(0, slot.p50 + sign * utilizationOn(t, d50, from, slot));
+  const spread = slot.p90 - slot.p50;
+  const own = utilizationOn(t, d90 - d50, from, slot);
+  return mid + Math.sqrt(Math.max(0, spread * spread + sign * own * own));
+}
+
 export function moveCost(t: TaskView, src: Slot, tgt: Slot, p: ResolvedPolicy, linkBytesPerS: number): CostTerms {
   const h = p.horizonMs / 1000;
   const v = taskValue(t);
-  const { d50, d90 } = demandOf(t, p);
+  const { d50 } = demandOf(t, p);
   const dec50 = utilizationOn(t, d50, src, src);
-  const dec90 = utilizationOn(t, d90, src, src);
   const inc50 = utilizationOn(t, d50, src, tgt);
   const safe = p.safeUtilization;
 
   const stay = shortfall(src.p90, safe);
-  const srcAfter = shortfall(Math.max(0, src.p90 - dec90), safe);
+  const srcAfter = shortfall(p90With(src, t, p, src, -1), safe);
   const there = shortfall(tgt.p50 + inc50, safe);
   const thereBefore = shortfall(tgt.p50, safe);
   const own = v * (stay + src.view.failureProbability - (there + tgt.view.failureProbability)) * h;
@@ -108,12 +120,14 @@ export function moveCost(t: TaskView, src: Slot, tgt: Slot, p: ResolvedPolicy, l
 
 /** Applies a planned move to the planning copy. */
 export function applyMove(t: TaskView, src: Slot, tgt: Slot, p: ResolvedPolicy): void {
-  const { d50, d90, now } = demandOf(t, p);
+  const { d50, now } = demandOf(t, p);
+  const tgt90 = p90With(tgt, t, p, src, 1);
+  const src90 = p90With(src, t, p, src, -1);
   tgt.p50 += utilizationOn(t, d50, src, tgt);
-  tgt.p90 += utilizationOn(t, d90, src, tgt);
+  tgt.p90 = tgt90;
   tgt.load += utilizationOn(t, now, src, tgt);
   src.p50 = Math.max(0, src.p50 - utilizationOn(t, d50, src, src));
-  src.p90 = Math.max(0, src.p90 - utilizationOn(t, d90, src, src));
+  src.p90 = src90;
   src.load = Math.max(0, src.load - utilizationOn(t, now, src, src));
   src.usedComputeUnits -= t.computeUnits;
   src.usedMemoryBytes -= t.memoryBytes;

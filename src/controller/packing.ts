@@ -5,7 +5,7 @@
  * every task on it has a target that stays under `packUtilization` (P90) and the damper allows
  * every move.
  */
-import { powerAt, utilizationOn, demandOf, type Slot } from './cost.js';
+import { powerAt, p90With, utilizationOn, demandOf, type Slot } from './cost.js';
 import { bestTarget, type Planning } from './candidates.js';
 import type { CostTerms, TaskView } from './model.js';
 import type { TickContext } from './plan.js';
@@ -90,7 +90,7 @@ function tryPack(pl: Planning, ctx: TickContext, src: Slot, list: TaskView[], em
   let ok = true;
   for (const t of order) {
     const d90 = demandOf(t, p).d90;
-    const { best } = bestTarget(pl, t, src, (s) => !emptied.has(s) && s.p90 + utilizationOn(t, d90, src, s) <= p.packUtilization, false, {
+    const { best } = bestTarget(pl, t, src, (s) => !emptied.has(s) && p90With(s, t, p, src, 1) <= p.packUtilization, false, {
       belowP90: p.packUtilization - d90 / Math.max(pl.maxComputeUnits, 1e-9),
     });
     if (!best || !ctx.allows(t, src, best.slot)) {
@@ -101,8 +101,9 @@ function tryPack(pl: Planning, ctx: TickContext, src: Slot, list: TaskView[], em
     plan.push({ t, tgt: best.slot, terms: best.terms });
     total += best.terms.total;
     // Tentatively account the move so the next task sees the target's new load.
+    const p90 = p90With(best.slot, t, p, src, 1);
     best.slot.p50 += utilizationOn(t, demandOf(t, p).d50, src, best.slot);
-    best.slot.p90 += utilizationOn(t, d90, src, best.slot);
+    best.slot.p90 = p90;
     best.slot.usedComputeUnits += t.computeUnits;
     best.slot.usedMemoryBytes += t.memoryBytes;
   }

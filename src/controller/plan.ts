@@ -9,7 +9,7 @@
  * Each move planned updates the planning copy, so later tasks see it. Every decision, moves and
  * reasons not to move, carries the numbers behind it.
  */
-import { applyMove, shortfall, taskValue, type Slot } from './cost.js';
+import { applyMove, demandOf, shortfall, taskValue, type Slot } from './cost.js';
 import { bestTarget, buildPlanning, type Planning } from './candidates.js';
 import type { Damper } from './damping.js';
 import type { ClusterView, CostTerms, Decision, DecisionAction, TaskView } from './model.js';
@@ -58,7 +58,9 @@ export function planTick(view: ClusterView, p: ResolvedPolicy, damper: Damper): 
       if (atRisk) ctx.record(t, src, 'stay', 'immovable', null, null);
       continue;
     }
-    let { best, binding } = bestTarget(pl, t, src, () => true);
+    // Power-aware: fill the fullest resources that stay safe (best fit) rather than spread.
+    const fill = p.powerAware ? { belowP90: p.safeUtilization - demandOf(t, p).d90 / Math.max(pl.maxComputeUnits, 1e-9) } : undefined;
+    let { best, binding } = bestTarget(pl, t, src, () => true, false, fill);
     if (p.powerAware && (!best || best.terms.total >= ctx.bar(t))) {
       const woken = bestTarget(pl, t, src, (s) => s.idle, true);
       if (woken.best && woken.best.terms.total < (best?.terms.total ?? Infinity)) best = woken.best;
