@@ -7,4 +7,5 @@ export const benches: Record<string, () => Promise<Bench>> = {
   transport: async () => (await import('./transport.bench.js')).bench,
   monitoring: async () => (await import('./monitoring.bench.js')).bench,
   migration: async () => (await import('./migration.bench.js')).bench,
+  predictor: async () => (await import('./predictor.bench.js')).bench,
 };
