@@ -12,7 +12,7 @@ const commands: Record<string, string> = {
   server: 'run a node with the RMS role: godwit server [--port 7420] [--host 127.0.0.1] [--secret S] [--devices host,gpu:2] [--tasks MODULE] [--debug-port P --debug-token T [--debug-admin]] [--json]',
   agent: 'run a node that owns resources and joins a server: godwit agent --join ws://HOST:PORT [--secret S] [--name N] [--devices host] [--tasks MODULE] [--json]',
   'eval-forecast':
-    'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N] [--json]',
+    'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N] [--lstm] [--json]',
   'eval-failure': 'failure warnings on a temperature trace scored against labelled windows: godwit eval-failure --data FILE --windows labels.json [--horizon-hours 6] [--json]',
   version: 'print the version',
   help: 'this list',
@@ -62,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
       horizons: { type: 'string' },
       column: { type: 'string' },
       windows: { type: 'string' },
+      lstm: { type: 'boolean', default: false },
       'horizon-hours': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -129,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'eval-forecast': {
       const { runEvalForecast } = await import('./eval-forecast.js');
-      return runEvalForecast({ data: [...(values.data ?? []), ...rest], format: values.format, horizons: values.horizons, column: values.column }, out);
+      return runEvalForecast({ data: [...(values.data ?? []), ...rest], format: values.format, horizons: values.horizons, column: values.column, lstm: values.lstm ?? false }, out);
     }
     case 'eval-failure':
       return (await import('./eval-failure.js')).runEvalFailure({ data: values.data?.[0] ?? rest[0], windows: values.windows, horizonHours: values['horizon-hours'] }, out);

@@ -20,7 +20,7 @@ describe('LstmForecaster', () => {
     models = [];
   });
 
-  it('trains in its worker without stalling the event loop over 5 ms, then forecasts a sine', async function () {
+  it('trains in its worker with the event-loop p99 delay under 5 ms, then forecasts a sine', async function () {
     // A scheduling hiccup of the machine can stall an idle loop too; training inline would stall it by the whole training (asserted below to be long).
     this.retries(2);
     const m = create();
@@ -33,7 +33,10 @@ describe('LstmForecaster', () => {
     const [event] = (await trained) as [LstmTrainedEvent];
     delay.disable();
     assert.ok(event.durationMs > 20, `training took ${event.durationMs} ms, too short to show a stall`);
-    assert.ok(delay.max / 1e6 < 5, `event loop stalled ${delay.max / 1e6} ms during training`);
+    // p99 under 5 ms; the single worst tick may hit a GC pause of another test or a loaded machine,
+    // but must stay far below the training time it would take inline.
+    assert.ok(delay.percentile(99) / 1e6 < 5, `event loop p99 delay ${delay.percentile(99) / 1e6} ms during training`);
+    assert.ok(delay.max / 1e6 < event.durationMs / 2, `event loop stalled ${delay.max / 1e6} ms during a ${event.durationMs} ms training`);
     await m.settle();
     let err = 0;
     for (let t = 200; t < 230; t++) {
