@@ -8,4 +8,5 @@ export const benches: Record<string, () => Promise<Bench>> = {
   monitoring: async () => (await import('./monitoring.bench.js')).bench,
   migration: async () => (await import('./migration.bench.js')).bench,
   controller: async () => (await import('./controller.bench.js')).bench,
+  predictor: async () => (await import('./predictor.bench.js')).bench,
 };

@@ -1,6 +1,7 @@
 /** `godwit eval-forecast`: rolling-origin accuracy of the baseline forecasters on real traces. */
 import { readTrace, TraceFormats, type TraceFormat, type TraceSeries } from '../devices/traces.js';
-import { evaluateSeries, summarize, SELECTED } from '../predict/evaluate.js';
+import { evaluateSeries, evaluateSeriesAsync, summarize, SELECTED, type SeriesEvaluation } from '../predict/evaluate.js';
+import { LstmForecaster } from '../predict/lstm.js';
 import { COMBINED } from '../predict/selector.js';
 import { table, type Output } from './output.js';
 
@@ -9,6 +10,8 @@ export interface EvalForecastOptions {
   format: string | undefined;
   horizons: string | undefined;
   column: string | undefined;
+  /** Adds the LSTM (worker thread) to the competing models. */
+  lstm?: boolean;
 }
 
 function fixed(x: number, digits = 3): string {
@@ -50,7 +53,10 @@ export async function runEvalForecast(options: EvalForecastOptions, out: Output)
     out.error(err instanceof Error ? err.message : String(err));
     return 1;
   }
-  const evaluations = series.map((s) => evaluateSeries(s.values, { horizons }));
+  const evaluations: SeriesEvaluation[] = [];
+  for (const s of series) {
+    evaluations.push(options.lstm ? await evaluateSeriesAsync(s.values, { horizons, extraModels: () => [new LstmForecaster({ maxHorizon: Math.max(...horizons) })] }) : evaluateSeries(s.values, { horizons }));
+  }
   const summary = summarize(evaluations);
 
   if (out.json) {

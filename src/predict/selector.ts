@@ -133,11 +133,15 @@ export class ForecastSelector {
   forecastOf(model: string, horizonSteps: number): SelectedForecast {
     this.checkTracked(horizonSteps);
     if (model === COMBINED) return this.forecastCombined(horizonSteps);
-    const i = this.index(model);
+    return this.forecastAt(this.index(model), horizonSteps);
+  }
+
+  private forecastAt(i: number, horizonSteps: number): SelectedForecast {
     const m = this.models[i];
     const e = this.errors[i];
     const point = m?.forecast(horizonSteps) ?? Number.NaN;
-    return { ...(e ? e.band(horizonSteps, point) : { point, p50: point, p90: point }), model, mase: this.mase(model, horizonSteps) };
+    const band = e ? e.band(horizonSteps, point) : { point, p50: point, p90: point };
+    return { point, p50: band.p50, p90: band.p90, model: m?.name ?? '', mase: this.toMase(e?.mae(horizonSteps) ?? Number.NaN) };
   }
 
   /** The forecast of the model with the lowest recent MASE at this horizon (the first model until any is scored). */
@@ -145,14 +149,14 @@ export class ForecastSelector {
     this.checkTracked(horizonSteps);
     let best = 0;
     let bestMase = Infinity;
-    this.models.forEach((m, i) => {
+    for (let i = 0; i < this.models.length; i++) {
       const v = this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
       if (v < bestMase) {
         bestMase = v;
         best = i;
       }
-    });
-    return this.forecastOf(this.models[best]?.name ?? '', horizonSteps);
+    }
+    return this.forecastAt(best, horizonSteps);
   }
 
   /** Inverse-MASE weighted mean of the models' forecasts, with bands from its own residuals. */

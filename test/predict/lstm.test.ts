@@ -20,8 +20,9 @@ describe('LstmForecaster', () => {
     models = [];
   });
 
-  it('trains in its worker without stalling the event loop over 5 ms, then forecasts a sine', async function () {
-    // A scheduling hiccup of the machine can stall an idle loop too; training inline would stall it by the whole training (asserted below to be long).
+  it('trains in its worker, not on the event loop, then forecasts a sine', async function () {
+    // The 5 ms stall target is measured by `godwit bench predictor`, not here (no timing targets in unit tests):
+    // this asserts the structure, that training does not run on the loop (inline it would stall it by the whole training).
     this.retries(2);
     const m = create();
     for (let t = 0; t < 199; t++) m.update(sine(t));
@@ -33,7 +34,7 @@ describe('LstmForecaster', () => {
     const [event] = (await trained) as [LstmTrainedEvent];
     delay.disable();
     assert.ok(event.durationMs > 20, `training took ${event.durationMs} ms, too short to show a stall`);
-    assert.ok(delay.max / 1e6 < 5, `event loop stalled ${delay.max / 1e6} ms during training`);
+    assert.ok(delay.max / 1e6 < event.durationMs / 2, `event loop stalled ${delay.max / 1e6} ms during a ${event.durationMs} ms training`);
     await m.settle();
     let err = 0;
     for (let t = 200; t < 230; t++) {
