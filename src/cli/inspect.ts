@@ -4,6 +4,8 @@
  * `--json`, exactly one JSON object.
  */
 import type { Decision } from '../controller/model.js';
+import type { FailureRisk } from '../predict/failure.js';
+import type { Forecast } from '../predict/resource-predictor.js';
 import { AuthError, NodeDownError } from '../errors.js';
 import { connectDebugSocket, type DebugClient } from '../runtime/debug-client.js';
 import type { WireEvent } from '../runtime/debug-protocol.js';
@@ -61,8 +63,12 @@ export async function runInspect(view: string | undefined, options: InspectOptio
       }
       case 'resources': {
         const r = await c.request<{ node: string; resources: DebugResource[] }>('resources');
-        if (out.json) out.result(r);
-        else out.line(r.resources.length === 0 ? 'no resources' : resourcesTable(r.resources));
+        const f = await c.request<ForecastsView>('forecasts');
+        if (out.json) out.result({ ...r, forecasts: f.supported ? f.resources : null });
+        else {
+          out.line(r.resources.length === 0 ? 'no resources' : resourcesTable(r.resources));
+          if (f.supported && f.resources.length > 0) out.line(`\n${forecastsTable(f.resources)}`);
+        }
         break;
       }
       case 'migrations': {
@@ -170,6 +176,34 @@ function tasksTable(tasks: readonly DebugTask[]): string {
 /** A monitor reading for a table: `-` when unavailable or not sampled yet. */
 function reading(value: number | null | undefined, digits: number): string {
   return typeof value === 'number' ? value.toFixed(digits) : '-';
+}
+
+interface ForecastsView {
+  supported: boolean;
+  resources: Array<{ resource: string; forecasts: Forecast[]; failure: FailureRisk | null; restarts: number }>;
+}
+
+/** Per resource: utilization P50/P90 at each horizon (with the model chosen), and the failure risk. */
+export function forecastsTable(rows: ForecastsView['resources']): string {
+  const horizons = [...new Set(rows.flatMap((r) => r.forecasts.filter((f) => f.metric === 'utilization').map((f) => f.horizonMs)))].sort((a, b) => a - b);
+  const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '-');
+  return table(
+    ['RESOURCE', ...horizons.map((h) => `UTIL P50/P90 @${h / 1000}s`), 'MODEL', 'FAILURE P', 'WHY'],
+    rows.map((r) => {
+      const util = r.forecasts.filter((f) => f.metric === 'utilization');
+      const at = (h: number) => util.find((f) => f.horizonMs === h);
+      return [
+        r.resource,
+        ...horizons.map((h) => {
+          const f = at(h);
+          return f ? `${pct(f.p50)}/${pct(f.p90)}` : '-';
+        }),
+        util.at(-1)?.model ?? '-',
+        r.failure ? r.failure.probability.toFixed(2) : '-',
+        r.failure?.reason ?? '',
+      ];
+    }),
+  );
 }
 
 function resourcesTable(resources: readonly DebugResource[]): string {

@@ -108,7 +108,8 @@ export interface Decision {
   to: string | null;
   action: DecisionAction;
   /**
-   * Why. For a move: `predicted-overload`, `predicted-failure`, `affinity`, `power-pack`, `gain`.
+   * Why. For a move: `predicted-overload`, `predicted-failure` (evacuation), `failure-risk` (the risk of
+   * staying, below the evacuation threshold, outweighs the move), `affinity`, `power-pack`, `gain`.
    * For a stay: `no-gain`, `above-threshold`, `cooldown`, `ping-pong`, `budget`, `resource-budget`,
    * `max-concurrent`, `immovable`, `no-candidate`. For unplaceable: the binding constraint.
    */

@@ -74,7 +74,7 @@ export function planTick(view: ClusterView, p: ResolvedPolicy, damper: Damper): 
       if (best.terms.gain > 0 || atRisk) ctx.record(t, src, 'stay', best.terms.total >= p.migrationThreshold ? 'no-gain' : 'above-threshold', best.slot, best.terms);
       continue;
     }
-    const reason = src.p90 > p.safeUtilization ? 'predicted-overload' : best.terms.affinity < 0 ? 'affinity' : 'gain';
+    const reason = src.p90 > p.safeUtilization ? 'predicted-overload' : src.view.failureProbability > 0 ? 'failure-risk' : best.terms.affinity < 0 ? 'affinity' : 'gain';
     ctx.tryMove(t, src, best.slot, best.terms, 'move', reason);
   }
 

@@ -13,7 +13,7 @@ import type { RuntimeImpl } from './runtime.js';
 export const PowerRequest = 'controller.power';
 
 export interface RuntimeControllerOptions extends ControllerOptions {
-  /** Forecasts and failure probabilities (default: godwit's forecasters over the monitor's utilization samples). */
+  /** Forecasts and failure probabilities (default: the runtime's predictors; without them, godwit's forecasters over the utilization samples). */
   forecasts?: ForecastSource;
 }
 
@@ -27,7 +27,7 @@ export function controllerOps(c: MigrationController): Required<Pick<DebugSource
   };
 }
 
-export function createRuntimeController(rt: RuntimeImpl, options: RuntimeControllerOptions): { controller: MigrationController; close(): void } {
+export function createRuntimeController(rt: RuntimeImpl, options: RuntimeControllerOptions, predictors?: ForecastSource): { controller: MigrationController; close(): void } {
   const own = rt.debugSource ? undefined : createLocalDebugSource(rt);
   const local = rt.debugSource ?? own!;
   const source: DebugSource = rt.cluster?.rms ? createClusterDebugSource(local, rt.cluster, rt.log) : local;
@@ -37,6 +37,7 @@ export function createRuntimeController(rt: RuntimeImpl, options: RuntimeControl
   const horizonMs = controllerOptions.horizonMs ?? 30_000;
   const forecasts =
     given ??
+    predictors ??
     createSampleForecasts(
       {
         resources: () => known,

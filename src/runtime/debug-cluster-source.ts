@@ -50,6 +50,7 @@ export function createClusterDebugSource(local: DebugSource, cluster: ClusterNod
     observe: (listener) => local.observe(listener),
     // The controller runs on the RMS itself.
     ...(local.controller ? { controller: local.controller } : {}),
+    ...(local.forecasts ? { forecasts: local.forecasts } : {}),
     ...(local.setControllerMode ? { setControllerMode: local.setControllerMode } : {}),
     ...(local.suspendController ? { suspendController: local.suspendController } : {}),
     ...(local.resumeController ? { resumeController: local.resumeController } : {}),

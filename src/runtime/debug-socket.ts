@@ -222,6 +222,9 @@ class Connection {
         if (!source.controller) return { supported: false, reason: 'this node runs no migration controller' };
         return { supported: true, ...((await source.controller(limit)) as object) };
       }
+      case 'forecasts':
+        if (!source.forecasts) return { supported: false, reason: 'this node runs no predictors', resources: [] };
+        return { supported: true, resources: await source.forecasts() };
       case 'controller.mode': {
         const mode = args['mode'];
         if (mode !== 'off' && mode !== 'recommend' && mode !== 'auto') throw new InvalidArgumentError('args.mode', 'must be off, recommend or auto');

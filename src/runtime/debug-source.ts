@@ -89,6 +89,8 @@ export interface DebugSource {
   resumeController?(): Awaitable<unknown>;
   /** The migration controller's status and its `limit` most recent decisions. Absent: no controller here. */
   controller?(limit: number): Awaitable<unknown>;
+  /** Every resource's forecasts and failure risk (the RMS's predictors). Absent: none here. */
+  forecasts?(): Awaitable<unknown>;
   /** Sets the controller's mode (`off`, `recommend`, `auto`). */
   setControllerMode?(mode: 'off' | 'recommend' | 'auto'): Awaitable<unknown>;
 }

@@ -30,6 +30,7 @@ export type RuntimeEvent =
   | (Base & { type: 'migration.committed'; migration: string; taskId: string; from: string; to: string; pauseMs: number })
   | (Base & { type: 'migration.aborted'; migration: string; taskId: string; from: string; to: string; reason: string })
   | (Base & { type: 'controller.decision'; decision: Decision })
+  | (Base & { type: 'predictor.restarted'; resource: string; restarts: number; err: unknown })
   | (Base & { type: 'metrics.recorded'; resources: string[]; samples: number })
   | (Base & { type: 'resource.added'; resource: string; kind: string })
   | (Base & { type: 'resource.failed'; resource: string; kind: string; tasks: number })

@@ -16,6 +16,7 @@ import type { MetricStoreOptions } from './metrics/metric-store.js';
 import type { PrometheusOptions } from './metrics/prometheus.js';
 import type { ResolvedClusterOptions } from './cluster/cluster-node.js';
 import type { RuntimeControllerOptions } from './controller-host.js';
+import type { PredictorOptions } from './predictor-service.js';
 
 export interface RuntimeOptions extends ClusterOptions {
   /** Name of this runtime (node) in logs and events (default `godwit`). */
@@ -67,6 +68,11 @@ export interface RuntimeOptions extends ClusterOptions {
    * runtime; ignored on an agent. Default mode `off`.
    */
   controller?: RuntimeControllerOptions;
+  /**
+   * The resources' predictors (see docs/forecasting.md): on the RMS or a single process with
+   * monitors on; default on when `controller` is set. `false` turns them off.
+   */
+  predictors?: PredictorOptions | false;
 }
 
 export interface ResolvedOptions {
@@ -88,6 +94,7 @@ export interface ResolvedOptions {
   cluster: ResolvedClusterOptions | undefined;
   debug: { host?: string; port?: number; token: string; admin?: boolean } | undefined;
   controller: RuntimeControllerOptions | undefined;
+  predictors: PredictorOptions | undefined;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
@@ -126,6 +133,7 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     simulateSerialization: o.simulateSerialization ?? false,
     debug: o.debug,
     controller: o.controller,
+    predictors: o.predictors === false || (o.predictors === undefined && o.controller === undefined) ? undefined : (o.predictors ?? {}),
     cluster: resolveCluster(o),
   };
 }

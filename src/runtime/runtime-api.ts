@@ -14,6 +14,7 @@ import type { BucketPoint, MetricPoint, MetricQuery } from './metrics/metric-sto
 import type { DeviceSampler } from './metrics/monitor.js';
 import type { DevicePlugin } from '../devices/plugin.js';
 import type { MigrationController } from '../actors/migration-controller.js';
+import type { ResourceForecasts } from './predictor-service.js';
 
 export interface SpawnOptions<Input = unknown> {
   /** TaskId (default `<task name>-<n>`). Must be unique in the runtime. */
@@ -95,6 +96,8 @@ export interface Runtime {
   undrainResource(id: string): void;
   /** The migration controller, when `controller` was configured and this node runs it (the RMS or a single process). */
   readonly controller: MigrationController | undefined;
+  /** Every resource's forecasts (per metric and horizon, P50/P90, model, MASE) and failure risk, from the predictors on the RMS or a single process; empty when they are off. */
+  forecasts(): ResourceForecasts[];
   /** Powers a resource of this node down (`idle`: takes no new task, no idle draw in its energy) or up again. */
   setPowerState(id: string, state: 'active' | 'idle'): Promise<void>;
   /** Subscribes to runtime events (all, or the types given). */

@@ -53,6 +53,7 @@ import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import { type DebugServer, startDebugServer } from './debug-socket.js';
 import { createLocalDebugSource, type DebugSource, type LocalDebugSource } from './debug-source.js';
 import { controllerOps, createRuntimeController } from './controller-host.js';
+import { PredictorService, type ResourceForecasts } from './predictor-service.js';
 import type { MigrationController } from '../actors/migration-controller.js';
 import { createClusterDebugSource } from './debug-cluster-source.js';
 import type { DeviceKind } from '../devices/device.js';
@@ -124,8 +125,12 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.debugSource = options.debug || options.cluster ? createLocalDebugSource(this) : undefined;
     if (this.monitoring && this.cluster && !this.cluster.rms) this.monitoring.ship = (batch) => this.shipSamples(batch);
     this.monitoring?.start();
-    if (options.controller && (!this.cluster || this.cluster.rms)) {
-      const made = createRuntimeController(this, options.controller);
+    const decides = !this.cluster || this.cluster.rms;
+    if (options.predictors && this.monitoring && decides) {
+      this.predictors = new PredictorService(this.metricStore, this.clock, this.log.child({ actor: 'predictors' }), (e) => this.emit(e), options.monitor?.intervalMs ?? 1000, options.predictors, options.controller?.horizonMs ?? (options.controller ? 30_000 : undefined));
+    }
+    if (options.controller && decides) {
+      const made = createRuntimeController(this, options.controller, this.predictors);
       this.controller = made.controller;
       this.closeController = made.close;
     }
@@ -135,6 +140,14 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   private debugServer: DebugServer | undefined;
+  /** The resources' predictors (on the RMS or a single process, when on). */
+  readonly predictors: PredictorService | undefined;
+
+  /** Every resource's forecasts and failure risk, from the predictors (empty when they are off). */
+  forecasts(): ResourceForecasts[] {
+    return this.predictors?.all() ?? [];
+  }
+
   /** The migration controller (on the RMS or a single process, when configured). */
   readonly controller: MigrationController | undefined;
   private closeController: (() => void) | undefined;
@@ -144,6 +157,7 @@ export class RuntimeImpl implements Runtime, CellHost {
 
   private async start(): Promise<void> {
     await this.cluster?.start();
+    this.predictors?.start();
     this.controller?.start();
     const debug = this.options.debug;
     if (this.monitoring) await this.attachHostPlugins();
@@ -167,6 +181,7 @@ export class RuntimeImpl implements Runtime, CellHost {
       },
       migrate: (request: { task: string; to?: string }) => this.migrator.migrate(request.task, request.to === undefined ? {} : { to: request.to }),
       ...(this.controller ? controllerOps(this.controller) : {}),
+      ...(this.predictors ? { forecasts: () => this.forecasts() } : {}),
       migrations: () => this.migrator.history.map((r) => ({ ...r, startedAtMs: r.phases[0]?.atMs ?? 0, phase: r.phases.at(-1)?.phase ?? 'propose' })),
     };
   }
@@ -674,6 +689,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     await this.ready.catch(() => {});
     await this.controller?.stop();
     this.closeController?.();
+    await this.predictors?.stop();
     this.monitoring?.stop();
     this.migrationReceiver.close();
     await Promise.all(this.ownedPlugins.map((p) => p.close()));

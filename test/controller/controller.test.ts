@@ -207,4 +207,41 @@ describe('MigrationController', () => {
     await rt.controller!.settled();
     await rt.shutdown();
   });
+
+  it('evacuates a resource whose temperature is predicted to reach its failure threshold, before it fails', async () => {
+    const clock = createManualClock();
+    const rt = createRuntime({
+      clock,
+      logger: { level: 'silent' },
+      devices: ['cpu-a', 'cpu-b'].map((id) => simulatedDevice({ id, kind: 'cpu', computeUnits: 4 })),
+      monitor: { intervalMs: 1000 },
+      predictors: { failure: { highC: 90 } },
+      controller: { mode: 'auto', horizonMs: 15_000 },
+    });
+    // cpu-a heats 1 C a second from 50 C: it reaches 90 C, and fails, at 40 s.
+    rt.monitorWith('cpu-a', (now) => ({ utilization: 0.3, temperatureC: 50 + now / 1000 }));
+    rt.monitorWith('cpu-b', () => ({ utilization: 0.3, temperatureC: 45 }));
+    rt.spawn(counter, { id: 'svc' });
+    await rt.ready;
+    assert.equal(rt.tasks()[0]!.resource, 'cpu-a');
+    let failedAt: number | undefined;
+    await run(clock, 45, (s) => {
+      if (s === 40) {
+        failedAt = s;
+        rt.failResource('cpu-a');
+      }
+    });
+    await rt.controller!.settled();
+    // The rising failure risk moves it as soon as it outweighs the move (reason failure-risk), or at the
+    // evacuation threshold at the latest (predicted-failure): either way before the failure.
+    const evac = rt.controller!.decisions().find((d) => (d.action === 'evacuate' || d.action === 'move') && d.executed);
+    assert.ok(evac, JSON.stringify(rt.controller!.decisions().slice(0, 3)));
+    assert.ok(evac.reason === 'failure-risk' || evac.reason === 'predicted-failure', evac.reason);
+    assert.ok(evac.atMs < 40_000, `moved at ${evac.atMs} ms; the resource failed at ${failedAt} s`);
+    const risk = rt.forecasts().find((r) => r.resource === 'cpu-a');
+    assert.ok(risk && risk.forecasts.some((f) => f.metric === 'utilization' && f.horizonMs === 15_000));
+    assert.equal(rt.tasks()[0]!.resource, 'cpu-b');
+    assert.equal(rt.tasks()[0]!.restarts, 0);
+    await rt.shutdown();
+  });
 });
