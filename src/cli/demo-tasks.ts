@@ -69,7 +69,7 @@ export type AggregatorMsg = { type: 'sample'; value: number };
 export const aggregator = defineTask<AggregatorState, AggregatorMsg, number>({
   name: 'aggregator',
   codec: 'arrow',
-  affinity: { prefer: [{ kind: 'fpga', weight: 1 }, { kind: 'asic', weight: 0.5 }] },
+  affinity: { prefer: [{ kind: 'fpga' }, { kind: 'asic' }] },
   init: () => ({ window: { t: new Float64Array(WINDOW), v: new Float64Array(WINDOW) }, meta: new Float64Array(3) }),
   receive(s, { value }, ctx) {
     const meta = s.meta; // [next slot, count, sum]

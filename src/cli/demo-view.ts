@@ -44,7 +44,7 @@ function bar(fraction: number, width: number): string {
 }
 
 function loadCell(u: number | undefined): string {
-  if (u === undefined) return '   -  ';
+  if (u === undefined) return '-'.padEnd(15);
   const text = `${bar(u, 10)} ${u.toFixed(2)}`;
   return u > 0.9 ? color(31, text) : u > 0.75 ? color(33, text) : text;
 }
