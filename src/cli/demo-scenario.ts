@@ -7,8 +7,8 @@
  * Profiles are time-compressed: one run of `seconds` is one "day". Each device's background load
  * is diurnal-shaped (a sine over the run plus seeded value noise), or a real trace (`--trace`)
  * squeezed into the run. On top of it:
- * - a load surge on `b/cpu-0` ramps from 35 % of the run over 20 % of it to full load, holds until
- *   80 %, then eases off: a forecaster sees it coming several seconds before the overload;
+ * - a load surge on `b/cpu-0` ramps from 35 % of the run over 30 % of it to full load, holds until
+ *   85 %, then eases off: a forecaster sees it coming seconds before the overload (at about 53 %);
  * - `a/gpu-0` heats from 30 % of the run (temperature time constant: 15 % of the run) towards
  *   115 C and fails at 62 %.
  * Tasks add to the load of the device they run on (`hostedLoad` each).
@@ -55,7 +55,7 @@ export interface ScenarioSettings {
 /** When the incidents happen, ms of run time. */
 export function incidentTimes(seconds: number): { surgeStartMs: number; surgeFullMs: number; surgeEndMs: number; heatMs: number; failMs: number } {
   const T = seconds * 1000;
-  return { surgeStartMs: 0.35 * T, surgeFullMs: 0.55 * T, surgeEndMs: 0.8 * T, heatMs: 0.3 * T, failMs: 0.62 * T };
+  return { surgeStartMs: 0.35 * T, surgeFullMs: 0.65 * T, surgeEndMs: 0.85 * T, heatMs: 0.3 * T, failMs: 0.62 * T };
 }
 
 /** A 32-bit hash of integers (for seeded value noise that depends on time only, not on sampling). */
