@@ -31,6 +31,8 @@ export interface LoadStats {
   latenciesMs: number[];
   sloViolations: number;
   sloViolationsByTask: Record<string, number>;
+  /** SLO violations per second of the run (by when the request was sent). */
+  sloViolationsBySecond: number[];
 }
 
 export interface Load {
@@ -42,11 +44,12 @@ export interface Load {
 }
 
 export function startLoad(rt: Runtime, targets: readonly LoadTarget[], o: LoadOptions): Load {
-  const stats: LoadStats = { sent: 0, answered: 0, failed: 0, lost: 0, inFlight: 0, failures: {}, latenciesMs: [], sloViolations: 0, sloViolationsByTask: {} };
+  const stats: LoadStats = { sent: 0, answered: 0, failed: 0, lost: 0, inFlight: 0, failures: {}, latenciesMs: [], sloViolations: 0, sloViolationsByTask: {}, sloViolationsBySecond: [] };
   const recentTimes: number[] = [];
   const recentLatencies: number[] = [];
   const pending = new Set<Promise<void>>();
   let running = true;
+  const started = performance.now();
 
   const request = async (target: LoadTarget, seq: number): Promise<void> => {
     const t0 = performance.now();
@@ -60,6 +63,9 @@ export function startLoad(rt: Runtime, targets: readonly LoadTarget[], o: LoadOp
       if (ms > o.sloMs) {
         stats.sloViolations++;
         stats.sloViolationsByTask[target.ref.id] = (stats.sloViolationsByTask[target.ref.id] ?? 0) + 1;
+        const second = Math.floor((t0 - started) / 1000);
+        while (stats.sloViolationsBySecond.length <= second) stats.sloViolationsBySecond.push(0);
+        stats.sloViolationsBySecond[second]!++;
       }
     } catch (err) {
       if (isGodwitError(err) && err.code !== 'GODWIT_ERR_ASK_TIMEOUT') {
@@ -70,7 +76,6 @@ export function startLoad(rt: Runtime, targets: readonly LoadTarget[], o: LoadOp
   };
 
   const tickMs = 10;
-  const started = performance.now();
   let tick = 0;
   let owed = 0;
   let timer: NodeJS.Timeout | undefined;

@@ -150,6 +150,8 @@ export async function startDemoCluster(o: ClusterOptions): Promise<DemoCluster> 
       const child = fork(nodeEntry, [], {
         env: { ...process.env, GODWIT_DEMO: JSON.stringify(settings), GODWIT_SECRET: secret },
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        // Its own process group: a Ctrl-C in the terminal reaches the demo, which stops the load before the nodes.
+        detached: true,
         serialization: 'json',
       });
       children.push({ node: n.name, pid: child.pid!, child });

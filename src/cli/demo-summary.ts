@@ -32,6 +32,8 @@ export interface DemoSummary {
   sloMs: number;
   sloViolations: number;
   sloViolationsByTask: Record<string, number>;
+  /** Violations per second of the run, by when the request was sent. */
+  sloViolationsBySecond: number[];
   migrations: number;
   migrationsAborted: number;
   /** Every controller decision of the run, counted by `action: reason` (moves and reasons not to move). */
@@ -111,6 +113,7 @@ export function buildSummary(i: SummaryInput): DemoSummary {
     sloMs: i.sloMs,
     sloViolations: s.sloViolations,
     sloViolationsByTask: s.sloViolationsByTask,
+    sloViolationsBySecond: s.sloViolationsBySecond,
     migrations: moves.length,
     migrationsAborted: aborted,
     decisions: countDecisions(i.decisions),
@@ -137,6 +140,8 @@ export function printSummary(s: DemoSummary, out: Output): void {
   out.line(`latency: p50 ${s.latencyMs.p50} ms, p90 ${s.latencyMs.p90} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms`);
   const byTask = Object.entries(s.sloViolationsByTask).sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(', ');
   out.line(`SLO (${s.sloMs} ms): ${s.sloViolations} violation(s)${byTask ? ` (${byTask})` : ''}`);
+  const seconds = s.sloViolationsBySecond.map((n, i) => (n > 0 ? `${i}s:${n}` : '')).filter(Boolean);
+  if (seconds.length > 0) out.line(`  by second of the run: ${seconds.join(' ')}`);
   out.line(`migrations: ${s.migrations} committed${s.migrationsAborted ? `, ${s.migrationsAborted} aborted` : ''}`);
   for (const m of s.moves) {
     out.line(`  ${m.atS.toFixed(1).padStart(5)} s  ${m.task} ${m.from} -> ${m.to}, pause ${m.pauseMs} ms, ${m.action ?? 'move'}: ${m.reason ?? 'not by the controller'}`);
