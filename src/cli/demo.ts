@@ -79,19 +79,7 @@ async function run(cluster: DemoCluster, o: DemoOptions, out: Output, x: { rate:
   const startedAt = performance.now();
   const startClockMs = rt.clock.now();
   const elapsedS = () => (performance.now() - startedAt) / 1000;
-  const events: Array<{ atS: number; event: DemoEvent }> = [];
-  const migrations: ViewMigration[] = [];
-  cluster.onEvent((e, node) => {
-    const atS = elapsedS();
-    events.push({ atS, event: e });
-    if (e.type === 'migration.started') migrations.push({ task: e.taskId, from: e.from, to: e.to, startedAtS: atS });
-    else if (e.type === 'migration.committed' || e.type === 'migration.aborted') {
-      const m = [...migrations].reverse().find((v) => v.task === e.taskId && v.outcome === undefined);
-      const d = rt.controller?.decisions().filter((v) => v.executed && v.task === e.taskId).at(-1);
-      if (m) Object.assign(m, { endedAtS: atS, outcome: e.type === 'migration.committed' ? 'committed' : 'aborted', to: e.to, ...(d ? { why: `${d.action}: ${d.reason}` } : {}) }, e.type === 'migration.committed' ? { pauseMs: e.pauseMs } : {});
-    } else if (e.type === 'resource.failed') x.notes.push(`${atS.toFixed(1)} s  ${e.resource} failed (${e.tasks} task(s) on it) on ${node}`);
-    else if (e.type === 'task.replaced') x.notes.push(`${atS.toFixed(1)} s  supervision re-placed ${e.taskId} ${e.from} -> ${e.to}`);
-  });
+  const { events, migrations } = followEvents(cluster, elapsedS, x.notes);
   cluster.start();
   const load = startLoad(rt, refs, { rate: x.rate, sloMs: x.sloMs, timeoutMs: 10_000 });
   out.line(`godwit demo: policy ${o.policy}, ${o.seconds} s, ${demoLayout.length} tasks, ${x.rate} requests/s, ${o.inproc ? 'one process' : `RMS + ${cluster.children.length} node processes`}`);
@@ -101,6 +89,27 @@ async function run(cluster: DemoCluster, o: DemoOptions, out: Output, x: { rate:
   } finally {
     await load.stop();
   }
+}
+
+/** Records the nodes' events with their run time, and keeps the view's migrations and incident notes up to date. */
+function followEvents(cluster: DemoCluster, elapsedS: () => number, notes: string[]): { events: Running['events']; migrations: ViewMigration[] } {
+  const events: Running['events'] = [];
+  const migrations: ViewMigration[] = [];
+  cluster.onEvent((e, node) => {
+    const atS = elapsedS();
+    events.push({ atS, event: e });
+    if (e.type === 'migration.started') migrations.push({ task: e.taskId, from: e.from, to: e.to, startedAtS: atS });
+    else if (e.type === 'migration.committed' || e.type === 'migration.aborted') {
+      const m = [...migrations].reverse().find((v) => v.task === e.taskId && v.outcome === undefined);
+      if (!m) return;
+      const d = cluster.rt.controller?.decisions().filter((v) => v.executed && v.task === e.taskId).at(-1);
+      Object.assign(m, { endedAtS: atS, to: e.to, outcome: e.type === 'migration.committed' ? 'committed' : 'aborted' });
+      if (e.type === 'migration.committed') m.pauseMs = e.pauseMs;
+      if (d) m.why = `${d.action}: ${d.reason}`;
+    } else if (e.type === 'resource.failed') notes.push(`${atS.toFixed(1)} s  ${e.resource} failed (${e.tasks} task(s) on it) on ${node}`);
+    else if (e.type === 'task.replaced') notes.push(`${atS.toFixed(1)} s  supervision re-placed ${e.taskId} ${e.from} -> ${e.to}`);
+  });
+  return { events, migrations };
 }
 
 interface Running {
