@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { createOutput } from './output.js';
 
 const commands: Record<string, string> = {
-  demo: 'run the built-in scenario: tasks on simulated cpu/gpu/fpga/asic resources, a fault, a failed resource, a summary [--seconds N] [--json]',
+  demo: 'an RMS and three node processes with simulated cpu/gpu/fpga/asic devices, a load surge and a failing gpu, the migration controller at work, a summary [--policy predictive|reactive|static] [--seconds 30] [--inproc] [--trace FILE --format nab|planetlab|bitbrains] [--json]',
   bench: 'run a benchmark against its own baseline: godwit bench NAME|all [--json] [--quick]',
   inspect:
     'query a node\'s debug socket: godwit inspect [tree|resources|tasks|migrations|events|dead-letters] [--url ws://...] [--token T] [--count N] [--seconds N] [--include-state] [--json]',
@@ -72,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
       windows: { type: 'string' },
       lstm: { type: 'boolean', default: false },
       'horizon-hours': { type: 'string' },
+      policy: { type: 'string' },
+      inproc: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -90,14 +92,28 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo': {
-      const seconds = values.seconds === undefined ? 3 : Number(values.seconds);
+      const seconds = values.seconds === undefined ? 30 : Number(values.seconds);
       if (!(seconds > 0)) {
         out.error(`--seconds must be a positive number, got ${values.seconds}`);
         return 2;
       }
+      const policy = values.policy ?? 'predictive';
+      if (policy !== 'predictive' && policy !== 'reactive' && policy !== 'static') {
+        out.error(`--policy must be predictive, reactive or static, got ${policy}`);
+        return 2;
+      }
+      const format = values.format ?? 'nab';
+      if (values.trace !== undefined && !['nab', 'planetlab', 'bitbrains'].includes(format)) {
+        out.error(`--format must be nab, planetlab or bitbrains for --trace, got ${format}`);
+        return 2;
+      }
       const { runDemo } = await import('./demo.js');
-      const summary = await runDemo({ seconds }, out);
+      const summary = await runDemo(
+        { seconds, policy, inproc: values.inproc ?? false, ...(values.trace !== undefined ? { trace: { file: values.trace, format: format as 'nab' } } : {}) },
+        out,
+      );
       if (out.json) out.result(summary);
+      if (summary.interrupted) return 130;
       return summary.requests.lost === 0 ? 0 : 1;
     }
     case 'bench': {

@@ -20,24 +20,6 @@ describe('godwit CLI', () => {
     });
   });
 
-  describe('demo', () => {
-    it('serves every request across a crash and a failed resource, and prints one JSON summary', async () => {
-      const { code, stdout, stderr } = await runNode([cli, 'demo', '--seconds', '1', '--json'], 60_000);
-      assert.equal(code, 0, stderr);
-      const summary = JSON.parse(stdout) as Record<string, any>;
-      assert.equal(summary['policy'], 'static');
-      assert.equal(summary['requests'].lost, 0);
-      assert.equal(summary['requests'].failed, 0);
-      assert.equal(summary['requests'].answered, summary['requests'].sent);
-      assert.ok(summary['requests'].sent >= 1000);
-      assert.equal(summary['restarts'], 1);
-      assert.equal(summary['replacements'], 1);
-      assert.ok(summary['latencyMs'].p99 >= summary['latencyMs'].p50);
-      assert.ok(summary['energyJ'] > 0);
-      assert.equal(summary['resources'].find((r: { id: string }) => r.id === 'fpga-0').status, 'failed');
-    });
-  });
-
   describe('bench', () => {
     it('runs the messaging benchmark and reports value, baseline and ratio as JSON', async () => {
       const { code, stdout, stderr } = await runNode([cli, 'bench', 'messaging', '--quick', '--json'], 60_000);
