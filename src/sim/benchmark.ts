@@ -3,13 +3,15 @@ import { medianOf, type SimMetrics } from './metrics.js';
 import { runSimulation, type SimResult } from './engine.js';
 import { createBaselinePolicy } from './policies/baselines.js';
 import { createPredictiveNaivePolicy } from './policies/predictive-naive.js';
+import { createGodwitPolicy } from './policies/godwit.js';
 import type { SimPolicy, SimSetup } from './types.js';
 
 /** The policies `godwit simulate --setup planetlab` runs by default. */
-export const PLANETLAB_POLICIES = ['npa', 'dvfs', 'thr-mmt-0.8', 'thr-mmt-1.0', 'iqr-mmt-1.5', 'mad-mmt-2.5', 'lr-mmt-1.2', 'predictive-naive'] as const;
+export const PLANETLAB_POLICIES = ['npa', 'dvfs', 'thr-mmt-0.8', 'thr-mmt-1.0', 'iqr-mmt-1.5', 'mad-mmt-2.5', 'lr-mmt-1.2', 'predictive-naive', 'godwit'] as const;
 
-/** A policy by name: the baselines (`createBaselinePolicy`) or `predictive-naive`. */
+/** A policy by name: the baselines (`createBaselinePolicy`), `predictive-naive`, or `godwit` (the runtime's migration controller). */
 export function createPolicy(name: string): SimPolicy {
+  if (name === 'godwit') return createGodwitPolicy();
   return name === 'predictive-naive' ? createPredictiveNaivePolicy() : createBaselinePolicy(name);
 }
 

@@ -32,22 +32,24 @@ function overloadedWith(plan: SimPlan, h: number, v: number, detector: OverloadD
 /**
  * PABFD's host choice for one VM: among hosts not excluded where it fits and that do not become
  * overloaded (checked only for hosts already loaded, as CloudSim does), the one whose power rises
- * least; first host on ties; -1 if none.
+ * least; lowest index on ties; -1 if none. Empty hosts of one kind all cost the same, so only the
+ * first of each kind is tried; `allowEmpty: false` leaves empty hosts out.
  */
-export function findHostForVm(plan: SimPlan, v: number, excluded: Uint8Array | undefined, detector?: OverloadDetector): number {
+export function findHostForVm(plan: SimPlan, v: number, excluded: Uint8Array | undefined, detector?: OverloadDetector, allowEmpty = true): number {
   const from = plan.vmHost[v] ?? -1;
   if (from >= 0) plan.unassign(v);
   let best = -1;
   let bestDiff = Infinity;
-  const H = plan.view.hostCount;
-  for (let h = 0; h < H; h++) {
-    if (excluded?.[h] || !plan.fits(v, h)) continue;
+  const consider = (h: number): void => {
+    if (excluded?.[h] || !plan.fits(v, h)) return;
     const diff = powerIncrease(plan, h, v);
-    if (!(diff < bestDiff)) continue;
-    if (detector && (plan.usedMips[h] ?? 0) !== 0 && overloadedWith(plan, h, v, detector)) continue;
+    if (!(diff < bestDiff || (diff === bestDiff && h < best))) return;
+    if (detector && (plan.usedMips[h] ?? 0) !== 0 && overloadedWith(plan, h, v, detector)) return;
     best = h;
     bestDiff = diff;
-  }
+  };
+  for (const h of [...plan.occupied]) consider(h);
+  if (allowEmpty) plan.forEachFirstEmptyHost(excluded, consider);
   if (from >= 0) plan.assign(v, from);
   return best;
 }
@@ -138,7 +140,7 @@ export function consolidateUnderloadedHosts(plan: SimPlan, detector: OverloadDet
     const moved: number[] = [];
     let ok = true;
     for (const v of sortByDemandDesc(plan, vms)) {
-      const t = findHostForVm(plan, v, noTarget, detector);
+      const t = findHostForVm(plan, v, noTarget, detector, false);
       if (t < 0) {
         ok = false;
         break;
