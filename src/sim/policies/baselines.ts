@@ -63,7 +63,7 @@ export function createBaselinePolicy(name: string): SimPolicy {
   if (name === 'dvfs') return createDvfsPolicy();
   const m = /^(thr|iqr|mad|lr)-mmt-(\d+(?:\.\d+)?)$/.exec(name);
   const param = Number(m?.[2]);
-  if (!m || !(param > 0)) throw new InvalidArgumentError('policy', `unknown policy ${JSON.stringify(name)} (npa, dvfs, thr-mmt-X, iqr-mmt-S, mad-mmt-S, lr-mmt-S, predictive-naive)`);
+  if (!m || !(param > 0)) throw new InvalidArgumentError('policy', `unknown policy ${JSON.stringify(name)} (npa, dvfs, thr-mmt-X, iqr-mmt-S, mad-mmt-S, lr-mmt-S, predictive-naive, godwit)`);
   const detector = m[1] === 'thr' ? thresholdDetector(param) : m[1] === 'iqr' ? iqrDetector(param) : m[1] === 'mad' ? madDetector(param) : lrDetector(param);
   return createMigrationPolicy(name, detector);
 }
