@@ -209,6 +209,7 @@ export class MigrationController {
       moving: new Set(this.jobs.keys()),
       inFlight: this.jobs.size,
       linkBytesPerS: this.linkBytesPerS,
+      failureForecasts: this.policy.policy !== 'reactive',
     });
     this.previous = { atMs: nowMs, processed: new Map(tasks.map((t) => [t.id, t.processed])) };
     const { decisions, evaluated } = planTick(view, this.policy, this.damper);

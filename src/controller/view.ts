@@ -24,6 +24,8 @@ export interface ViewInput {
   moving: ReadonlySet<string>;
   inFlight: number;
   linkBytesPerS: number;
+  /** Take failure probabilities from the forecasts (false for a reactive policy: it acts on what has happened). */
+  failureForecasts?: boolean;
 }
 
 export function buildView(input: ViewInput): ClusterView {
@@ -45,7 +47,7 @@ export function buildView(input: ViewInput): ClusterView {
       idle: r.powerState === 'idle',
       load,
       forecast: f ? { p50: f.p50, p90: f.p90 } : { p50: load, p90: load },
-      failureProbability: r.status === 'failed' ? 1 : input.forecasts.failureProbability(r.id, input.horizonMs),
+      failureProbability: r.status === 'failed' ? 1 : input.failureForecasts === false ? 0 : input.forecasts.failureProbability(r.id, input.horizonMs),
       usedComputeUnits: r.used.computeUnits,
       usedMemoryBytes: r.used.memoryBytes,
     };
