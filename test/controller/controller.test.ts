@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connectDebugSocket, createManualClock, createRuntime, simulatedDevice, type Decision, type Runtime, type RuntimeControllerOptions, type ManualClock } from '../../src/index.js';
 import { counter, counterWith } from '../fixtures.js';
-import { settle } from '../helpers.js';
+import { recordEvents, settle } from '../helpers.js';
 import { controllerText } from '../../src/cli/inspect.js';
 
 type Profile = (s: number) => number;
@@ -242,6 +242,30 @@ describe('MigrationController', () => {
     assert.ok(risk && risk.forecasts.some((f) => f.metric === 'utilization' && f.horizonMs === 15_000));
     assert.equal(rt.tasks()[0]!.resource, 'cpu-b');
     assert.equal(rt.tasks()[0]!.restarts, 0);
+    await rt.shutdown();
+  });
+
+  it('a reactive policy ignores the failure prediction: the task stays until the failure, then supervision re-places it', async () => {
+    const clock = createManualClock();
+    const rt = createRuntime({
+      clock,
+      logger: { level: 'silent' },
+      devices: ['cpu-a', 'cpu-b'].map((id) => simulatedDevice({ id, kind: 'cpu', computeUnits: 4 })),
+      monitor: { intervalMs: 1000 },
+      predictors: { failure: { highC: 90 } },
+      controller: { mode: 'auto', policy: 'reactive', horizonMs: 15_000 },
+    });
+    rt.monitorWith('cpu-a', (now) => ({ utilization: 0.3, temperatureC: 50 + now / 1000 }));
+    rt.monitorWith('cpu-b', () => ({ utilization: 0.3, temperatureC: 45 }));
+    rt.spawn(counter, { id: 'svc' });
+    await rt.ready;
+    const replaced = recordEvents(rt, ['task.replaced']);
+    await run(clock, 39);
+    assert.equal(rt.controller!.decisions().filter((d) => d.executed).length, 0);
+    rt.failResource('cpu-a');
+    await run(clock, 2);
+    assert.equal(replaced.length, 1);
+    assert.equal(rt.tasks()[0]!.resource, 'cpu-b');
     await rt.shutdown();
   });
 });
