@@ -30,57 +30,81 @@ export function checkHorizon(horizonSteps: number): void {
  * sorted order, so a quantile is O(1) and an insert O(capacity) without sorting.
  */
 export class ResidualQuantiles {
-  private readonly ring: number[] = [];
-  private readonly sorted: number[] = [];
+  private readonly ring: Float64Array;
+  private readonly sorted: Float64Array;
+  private n = 0;
   private next = 0;
   private absSum = 0;
 
   constructor(readonly capacity = 200) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new InvalidArgumentError('capacity', `must be an integer >= 1, got ${capacity}`);
+    this.ring = new Float64Array(capacity);
+    this.sorted = new Float64Array(capacity);
   }
 
   get size(): number {
-    return this.ring.length;
+    return this.n;
   }
 
   add(residual: number): void {
     if (!Number.isFinite(residual)) return;
-    if (this.ring.length < this.capacity) {
-      this.ring.push(residual);
+    const sorted = this.sorted;
+    if (this.n < this.capacity) {
+      this.ring[this.n] = residual;
+      // Insert: shift the larger values up by one.
+      let j = this.n;
+      while (j > 0 && (sorted[j - 1] as number) > residual) {
+        sorted[j] = sorted[j - 1] as number;
+        j--;
+      }
+      sorted[j] = residual;
+      this.n++;
     } else {
-      const old = this.ring[this.next] ?? 0;
+      const old = this.ring[this.next] as number;
       this.ring[this.next] = residual;
       this.next = (this.next + 1) % this.capacity;
-      this.sorted.splice(lowerBound(this.sorted, old), 1);
       this.absSum -= Math.abs(old);
+      // Replace `old` by `residual` in place: shift only the values between the two positions.
+      let i = lowerBound(sorted, old, this.n);
+      if (residual > old) {
+        while (i + 1 < this.n && (sorted[i + 1] as number) < residual) {
+          sorted[i] = sorted[i + 1] as number;
+          i++;
+        }
+      } else {
+        while (i > 0 && (sorted[i - 1] as number) > residual) {
+          sorted[i] = sorted[i - 1] as number;
+          i--;
+        }
+      }
+      sorted[i] = residual;
     }
-    this.sorted.splice(lowerBound(this.sorted, residual), 0, residual);
     this.absSum += Math.abs(residual);
   }
 
   /** The q-quantile (0..1) of the kept residuals, linearly interpolated; 0 when empty. */
   quantile(q: number): number {
-    const n = this.sorted.length;
+    const n = this.n;
     if (n === 0) return 0;
     const x = Math.min(Math.max(q, 0), 1) * (n - 1);
     const lo = Math.floor(x);
-    const a = this.sorted[lo] ?? 0;
-    const b = this.sorted[Math.min(lo + 1, n - 1)] ?? a;
+    const a = this.sorted[lo] as number;
+    const b = this.sorted[Math.min(lo + 1, n - 1)] as number;
     return a + (b - a) * (x - lo);
   }
 
   /** Mean absolute residual of the kept window; NaN when empty. */
   meanAbs(): number {
-    return this.ring.length === 0 ? Number.NaN : Math.max(this.absSum, 0) / this.ring.length;
+    return this.n === 0 ? Number.NaN : Math.max(this.absSum, 0) / this.n;
   }
 }
 
-function lowerBound(sorted: readonly number[], x: number): number {
+function lowerBound(sorted: ArrayLike<number>, x: number, n: number): number {
   let lo = 0;
-  let hi = sorted.length;
+  let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((sorted[mid] ?? 0) < x) lo = mid + 1;
+    if ((sorted[mid] as number) < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -136,6 +136,11 @@ export interface ArOptions {
  * iterate the recursion. Until the first fit it forecasts the last value.
  */
 export class ArForecaster implements Forecaster {
+  private path = new Float64Array(0);
+  private pathLength = 0;
+  private pathCount = -1;
+  private pathFits = -1;
+  private fits = 0;
   readonly name: string;
   readonly order: number;
   readonly windowSize: number;
@@ -174,6 +179,7 @@ export class ArForecaster implements Forecaster {
     if (this.sinceFit >= this.refitEvery && this.count >= 4 * (this.order + 1)) {
       this.sinceFit = 0;
       this.fit();
+      this.fits++;
     }
   }
 
@@ -218,19 +224,27 @@ export class ArForecaster implements Forecaster {
     checkHorizon(horizonSteps);
     if (this.count === 0) return Number.NaN;
     if (this.coef.length === 0) return this.at(0);
-    const p = this.order;
-    // history[0] = latest; forecasts are pushed in front.
-    const history: number[] = [];
-    for (let j = 0; j < p; j++) history.push(this.at(j));
-    let f = this.at(0);
-    for (let s = 0; s < horizonSteps; s++) {
-      f = this.coef[0] ?? 0;
-      for (let j = 1; j <= p; j++) f += (this.coef[j] ?? 0) * (history[j - 1] ?? 0);
-      f = Math.min(Math.max(f, this.low), this.high);
-      history.unshift(f);
-      history.length = p;
+    // The iterated path is computed once per new value (and per fit) and extended on demand, so
+    // every horizon asked after an update costs O(1) beyond the longest one.
+    if (this.pathCount !== this.count || this.pathFits !== this.fits) {
+      this.pathCount = this.count;
+      this.pathFits = this.fits;
+      this.pathLength = 0;
     }
-    return f;
+    if (this.path.length < horizonSteps) {
+      const grown = new Float64Array(Math.max(horizonSteps, this.path.length * 2));
+      grown.set(this.path.subarray(0, this.pathLength));
+      this.path = grown;
+    }
+    const p = this.order;
+    for (let s = this.pathLength; s < horizonSteps; s++) {
+      let f = this.coef[0] ?? 0;
+      // Lag j of step s: an earlier forecast on the path, or an observed value.
+      for (let j = 1; j <= p; j++) f += (this.coef[j] ?? 0) * (s - j >= 0 ? (this.path[s - j] as number) : this.at(j - 1 - s));
+      this.path[s] = Math.min(Math.max(f, this.low), this.high);
+    }
+    if (this.pathLength < horizonSteps) this.pathLength = horizonSteps;
+    return this.path[horizonSteps - 1] as number;
   }
 }
 
