@@ -27,6 +27,7 @@ export const ErrorCodes = {
   AUTH: 'GODWIT_ERR_AUTH',
   NODE_DOWN: 'GODWIT_ERR_NODE_DOWN',
   LINK_OVERLOADED: 'GODWIT_ERR_LINK_OVERLOADED',
+  REPLAY_BUFFER_FULL: 'GODWIT_ERR_REPLAY_BUFFER_FULL',
   UNKNOWN_TASK_TYPE: 'GODWIT_ERR_UNKNOWN_TASK_TYPE',
   MIGRATION_IN_PROGRESS: 'GODWIT_ERR_MIGRATION_IN_PROGRESS',
   DEVICE_SOURCE: 'GODWIT_ERR_DEVICE_SOURCE',
@@ -206,6 +207,22 @@ export class LinkOverloadedError extends GodwitError {
     readonly maxPendingBytes: number,
   ) {
     super(ErrorCodes.LINK_OVERLOADED, `link to node ${node} has ${pendingBytes} bytes pending (limit ${maxPendingBytes})`);
+  }
+}
+
+/**
+ * A `send` to a task on another node found this node's replay buffer full: the messages it keeps
+ * until a shipped snapshot of their task covers them (see docs/cluster.md). The message was not
+ * accepted; retry once the buffer drains.
+ */
+export class ReplayBufferFullError extends GodwitError {
+  constructor(
+    readonly node: string,
+    readonly taskId: string,
+    readonly bufferedBytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(ErrorCodes.REPLAY_BUFFER_FULL, `replay buffer of node ${node} holds ${bufferedBytes} bytes (limit ${maxBytes}); a message for task ${taskId} was refused`);
   }
 }
 

@@ -68,6 +68,7 @@ export {
   AuthError,
   NodeDownError,
   LinkOverloadedError,
+  ReplayBufferFullError,
   UnknownTaskTypeError,
   MigrationInProgressError,
 } from './errors.js';

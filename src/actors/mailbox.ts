@@ -4,6 +4,23 @@
  */
 import type { Reply } from './reply.js';
 
+/**
+ * Where a message from another node came from: its origin node and its sequence number in that
+ * node's stream to this task (see src/runtime/cluster/replay-log.ts). The task cell drops a
+ * message whose seq it has applied already.
+ */
+export interface Stamp {
+  origin: string;
+  seq: number;
+}
+
+/** One queued message, as `drain` returns it. */
+export interface Queued {
+  msg: unknown;
+  reply: Reply | undefined;
+  stamp?: Stamp | undefined;
+}
+
 export const OverflowPolicy = { reject: 'reject', drop: 'drop' } as const;
 export type OverflowPolicy = (typeof OverflowPolicy)[keyof typeof OverflowPolicy];
 
@@ -17,6 +34,7 @@ export interface MailboxOptions {
 export class Mailbox {
   private msgs: unknown[];
   private replies: (Reply | undefined)[];
+  private stamps: (Stamp | undefined)[];
   private head = 0;
   private size = 0;
 
@@ -24,6 +42,7 @@ export class Mailbox {
     const initial = Math.min(16, Math.max(1, capacity === Infinity ? 16 : capacity));
     this.msgs = new Array<unknown>(initial);
     this.replies = new Array<Reply | undefined>(initial);
+    this.stamps = new Array<Stamp | undefined>(initial);
   }
 
   get length(): number {
@@ -35,12 +54,13 @@ export class Mailbox {
   }
 
   /** Appends a message; false when the mailbox is full. */
-  push(msg: unknown, reply: Reply | undefined): boolean {
+  push(msg: unknown, reply: Reply | undefined, stamp?: Stamp): boolean {
     if (this.size >= this.capacity) return false;
     if (this.size === this.msgs.length) this.grow();
     const i = (this.head + this.size) % this.msgs.length;
     this.msgs[i] = msg;
     this.replies[i] = reply;
+    this.stamps[i] = stamp;
     this.size++;
     return true;
   }
@@ -50,23 +70,30 @@ export class Mailbox {
     return this.replies[this.head];
   }
 
+  /** Stamp of the message `shift` would return next (undefined for a local or unstamped one). */
+  peekStamp(): Stamp | undefined {
+    return this.stamps[this.head];
+  }
+
   /** Removes and returns the oldest message; its reply slot is read with `peekReply` before. */
   shift(): unknown {
     const i = this.head;
     const msg = this.msgs[i];
     this.msgs[i] = undefined;
     this.replies[i] = undefined;
+    this.stamps[i] = undefined;
     this.head = (i + 1) % this.msgs.length;
     this.size--;
     return msg;
   }
 
   /** Empties the mailbox, returning what it held in order. */
-  drain(): Array<{ msg: unknown; reply: Reply | undefined }> {
-    const out: Array<{ msg: unknown; reply: Reply | undefined }> = [];
+  drain(): Queued[] {
+    const out: Queued[] = [];
     while (this.size > 0) {
       const reply = this.peekReply();
-      out.push({ msg: this.shift(), reply });
+      const stamp = this.peekStamp();
+      out.push({ msg: this.shift(), reply, stamp });
     }
     return out;
   }
@@ -76,12 +103,15 @@ export class Mailbox {
     const next = Math.min(n * 2, this.capacity); // push checked size < capacity, so next > n
     const msgs = new Array<unknown>(next);
     const replies = new Array<Reply | undefined>(next);
+    const stamps = new Array<Stamp | undefined>(next);
     for (let k = 0; k < this.size; k++) {
       msgs[k] = this.msgs[(this.head + k) % n];
       replies[k] = this.replies[(this.head + k) % n];
+      stamps[k] = this.stamps[(this.head + k) % n];
     }
     this.msgs = msgs;
     this.replies = replies;
+    this.stamps = stamps;
     this.head = 0;
   }
 }

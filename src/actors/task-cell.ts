@@ -8,7 +8,7 @@ import { InvalidArgumentError, NoReplyError, TaskCrashedError, TaskStoppedError 
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 import type { ActorHandle } from '../runtime/nact-adapter.js';
-import { Mailbox, type OverflowPolicy } from './mailbox.js';
+import { Mailbox, type OverflowPolicy, type Queued, type Stamp } from './mailbox.js';
 import type { TaskRef } from './ref.js';
 import type { Reply } from './reply.js';
 import type { ResourceActor } from './resource.js';
@@ -42,6 +42,12 @@ export interface CellHost {
 export interface Snapshot {
   bytes: Uint8Array;
   takenAtMs: number;
+  /**
+   * The task's `applied` map when the state was taken (origin node -> highest seq applied), so a
+   * restore knows which replayed messages it holds already. Absent on a snapshot a migration
+   * brought, which may be older than the applied map it came with: such a snapshot is not shipped.
+   */
+  applied?: Record<string, number>;
 }
 
 type AnyTask = TaskDefinition<unknown, unknown, unknown, unknown>;
@@ -73,6 +79,15 @@ export class TaskCell {
   readonly demand: { computeUnits: number; memoryBytes: number };
   /** Time spent in the synchronous part of `receive`, ms (measured per turn, not per message). */
   handlerMs = 0;
+  /**
+   * Origin node -> highest seq of its stream applied to the state (stamped sends from other
+   * nodes, see src/runtime/cluster/replay-log.ts). Travels with snapshots and migrations.
+   */
+  applied = new Map<string, number>();
+  /** Stamped messages dropped because their seq was applied already (replays). */
+  duplicates = 0;
+  /** `processed` when the last snapshot was taken: a cell with more is dirty. */
+  private processedAtSnapshot = -1;
   /** Counters and gauges the task reports through `ctx.metrics`. */
   readonly custom = new Map<string, number>();
 
@@ -87,7 +102,7 @@ export class TaskCell {
    * On a migration's target until the source has forwarded what was queued there: messages that
    * arrive here directly wait in this queue so they cannot overtake the forwarded ones.
    */
-  held: Array<{ msg: unknown; reply: Reply | undefined }> | undefined;
+  held: Queued[] | undefined;
   /** A partitioned task: which partition groups (child cells on other resources) hold which partitions. */
   readonly partitionOwners = new Map<number, TaskCell>();
   /** Frozen by a migration: no turns until thawed; messages keep queueing in order. */
@@ -247,12 +262,24 @@ export class TaskCell {
    * snapshot is the one the migration streamed (older by the replayed log, as any periodic
    * snapshot is older than the state): encoding a large state again here would lengthen the pause.
    */
-  adopt(state: unknown, snapshot: Snapshot | undefined): void {
+  adopt(state: unknown, snapshot: Snapshot | undefined, applied?: Record<string, number>): void {
     this.codecReady = true;
     this.state = state;
     this.initialized = true;
     this.status = 'running';
-    this.snapshot = snapshot;
+    // The applied map is the live state's; the streamed snapshot may be older (pre-copy), so it
+    // is kept without one (never shipped) and the next ship tick takes a fresh snapshot.
+    this.snapshot = snapshot && { bytes: snapshot.bytes, takenAtMs: snapshot.takenAtMs };
+    if (applied) this.restoreApplied(applied);
+  }
+
+  /** Sets the applied map from a snapshot or a migration (before the first turn here). */
+  restoreApplied(applied: Record<string, number> | undefined): void {
+    this.applied = new Map(Object.entries(applied ?? {}));
+  }
+
+  private markApplied(stamp: Stamp | undefined): void {
+    if (stamp !== undefined) this.applied.set(stamp.origin, stamp.seq);
   }
 
   private started(state: unknown): void {
@@ -265,6 +292,13 @@ export class TaskCell {
 
   /** Handles one message; false when the turn must end (async result or crash). */
   private handleNext(): boolean {
+    const stamp = this.mailbox.peekStamp();
+    if (stamp !== undefined && stamp.seq <= (this.applied.get(stamp.origin) ?? 0)) {
+      // A replay of a message the state holds already: dropped, counted, not dead-lettered.
+      this.mailbox.shift();
+      this.duplicates++;
+      return true;
+    }
     const reply = this.mailbox.peekReply();
     const msg = this.mailbox.shift();
     this.currentReply = reply;
@@ -273,10 +307,12 @@ export class TaskCell {
     try {
       result = this.def.receive(this.state, msg, this.ctx);
     } catch (err) {
+      this.markApplied(stamp);
       this.crash(err, reply);
       return false;
     }
     if (!isThenable(result)) {
+      this.markApplied(stamp);
       this.endTurn(result, reply);
       this.migrationLog?.push(msg);
       return true;
@@ -287,11 +323,16 @@ export class TaskCell {
       (s) => {
         if (gen !== this.generation) return;
         this.setIdle();
+        this.markApplied(stamp);
         this.endTurn(s, reply);
         this.migrationLog?.push(msg);
         this.kick();
       },
-      (err: unknown) => gen === this.generation && this.crash(err, reply),
+      (err: unknown) => {
+        if (gen !== this.generation) return;
+        this.markApplied(stamp);
+        this.crash(err, reply);
+      },
     );
     return false;
   }
@@ -334,12 +375,23 @@ export class TaskCell {
   takeSnapshot(): boolean {
     if (!this.initialized) return false;
     try {
-      this.snapshot = { bytes: snapshotState(this.def, this.state, { registry: this.host.codecs }), takenAtMs: this.host.clock.now() };
+      this.snapshot = { bytes: snapshotState(this.def, this.state, { registry: this.host.codecs }), takenAtMs: this.host.clock.now(), applied: Object.fromEntries(this.applied) };
+      this.processedAtSnapshot = this.processed;
       return true;
     } catch (err) {
       this.host.snapshotFailed(this, err);
       return false;
     }
+  }
+
+  /**
+   * Takes a snapshot if messages were handled since the last one and no turn is in flight (so
+   * state and applied map agree), unless snapshots are off (`snapshotIntervalMs: Infinity`).
+   * Called when snapshots are shipped, so an idle task's last messages get covered too.
+   */
+  takeSnapshotIfDirty(): void {
+    if (this.busy || this.status !== 'running' || this.host.snapshotIntervalMs === Infinity) return;
+    if (this.processed !== this.processedAtSnapshot || this.snapshot?.applied === undefined) this.takeSnapshot();
   }
 
   /** After a crash with the `resume` directive: keep the state, go on with the next message. */

@@ -23,7 +23,7 @@ import { ChunkProducer } from '../codecs/chunk-format.js';
 import { restoreState, snapshotState } from '../codecs/snapshot.js';
 import { TaskRef } from '../actors/ref.js';
 import type { TaskContext } from '../actors/task.js';
-import type { Reply } from '../actors/reply.js';
+import type { Queued } from '../actors/mailbox.js';
 import type { TimerHandle } from './clock.js';
 import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import { unmetConstraint } from './placement.js';
@@ -147,7 +147,9 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     }
     report.phases.push({ phase: 'commit', atMs: clock.now() });
     const epoch = cell.epoch + 1;
-    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null });
+    // Frozen: each member's applied map agrees with the state the target holds now.
+    const applied = Object.fromEntries(family.map((c) => [c.id, Object.fromEntries(c.applied)]));
+    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, applied });
     committed = true;
     report.phases.push({ phase: 'redirect', atMs: clock.now() });
     for (const c of family) rt.handOff(c, target.node, c === cell ? epoch : c.epoch + 1, `${mid}|${c.id}`);
@@ -288,7 +290,8 @@ export class MigrationReceiver {
     for (const f of members) {
       const root = f.id === m.id;
       const entry = { id: f.id, task: f.def.name, node: this.rt.name, resource: m.resource, epoch: root ? Number(p['epoch']) : (f.epoch ?? Number(p['epoch'])), parent: root ? null : f.parent };
-      this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined);
+      const applied = (p['applied'] as Record<string, Record<string, number>> | undefined)?.[f.id];
+      this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined, applied);
       const cell = this.rt.directory.get(f.id);
       if (!cell) continue;
       // Until the source has forwarded its queue, messages arriving here wait behind it. Should
@@ -316,11 +319,11 @@ export class MigrationReceiver {
   }
 
   /** The source's queued messages, in order: they go first. */
-  forwarded(mid: string, items: Array<{ msg: unknown; reply: Reply | undefined }>): void {
+  forwarded(mid: string, items: Queued[]): void {
     const h = this.holding.get(mid);
     const cell = h ? this.rt.directory.get(h.taskId) : undefined;
-    for (const { msg, reply } of items) {
-      if (cell && cell.mailbox.push(msg, reply)) continue;
+    for (const { msg, reply, stamp } of items) {
+      if (cell && cell.mailbox.push(msg, reply, stamp)) continue;
       this.rt.deadLetter(h?.taskId ?? mid, msg, cell ? 'mailbox-full' : 'unknown-task');
       reply?.reject(new InvalidArgumentError('migration', `no task for migration ${mid} here`));
     }
@@ -337,9 +340,9 @@ export class MigrationReceiver {
     if (!cell?.held) return;
     const held = cell.held;
     cell.held = undefined;
-    for (const { msg, reply } of held) {
+    for (const { msg, reply, stamp } of held) {
       try {
-        this.rt.deliver(cell, msg, reply);
+        this.rt.deliver(cell, msg, reply, stamp);
       } catch {
         this.rt.deadLetter(h.taskId, msg, 'mailbox-full');
       }

@@ -164,5 +164,6 @@ function resolveCluster(o: RuntimeOptions): ResolvedClusterOptions | undefined {
     snapshotShipIntervalMs: positive('snapshotShipIntervalMs', o.snapshotShipIntervalMs, 1000),
     directoryCacheSize: positive('directoryCacheSize', o.directoryCacheSize, 100_000, true),
     locateGraceMs: positive('locateGraceMs', o.locateGraceMs, 1000),
+    replayBufferBytes: o.sendReplay === false ? undefined : positive('replayBufferBytes', o.replayBufferBytes, 64 * 2 ** 20),
   };
 }

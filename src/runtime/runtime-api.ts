@@ -37,6 +37,8 @@ export interface TaskInfo {
   epoch: number;
   mailboxDepth: number;
   processed: number;
+  /** Replayed messages dropped because the task had applied them already (after a node death). */
+  duplicates: number;
   /** Size of the task's last snapshot in bytes (its state in its codec, with the envelope); null before the first. */
   stateBytes: number | null;
   restarts: number;

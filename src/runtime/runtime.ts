@@ -14,6 +14,7 @@ import {
 } from '../errors.js';
 import { TaskRef, isTaskRef } from '../actors/ref.js';
 import { type Reply, ReplySlot } from '../actors/reply.js';
+import type { Stamp } from '../actors/mailbox.js';
 import { ResourceActor, type ResourceInfo } from '../actors/resource.js';
 import { resolveSupervision } from '../actors/supervision.js';
 import { type CellHost, TaskCell } from '../actors/task-cell.js';
@@ -410,11 +411,11 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   /** Takes over a task a migration brought here, with its live state (epoch from the entry). */
-  adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined): void {
+  adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined, applied?: Record<string, number>): void {
     const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
     const resource = parent?.resource ?? this.resourceActors.get(entry.resource);
     if (!resource) throw new UnknownResourceError(entry.resource);
-    this.createCell(def, entry.id, resource, parent, undefined, affinity ?? def.affinity, { epoch: entry.epoch, restore: undefined, adopt: { state, snapshot } });
+    this.createCell(def, entry.id, resource, parent, undefined, affinity ?? def.affinity, { epoch: entry.epoch, restore: undefined, adopt: { state, snapshot, applied } });
   }
 
   restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity): void {
@@ -455,7 +456,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     parent: TaskCell | undefined,
     input: unknown,
     affinity: Affinity | undefined,
-    restored?: { epoch: number; restore: Snapshot | undefined; adopt?: { state: unknown; snapshot: Snapshot | undefined } },
+    restored?: { epoch: number; restore: Snapshot | undefined; adopt?: { state: unknown; snapshot: Snapshot | undefined; applied?: Record<string, number> | undefined } },
   ): TaskCell {
     const supervision = resolveSupervision(this.options.supervision, def.supervision, `${def.name}.supervision`);
     const capacity = def.mailbox?.capacity ?? this.options.mailboxCapacity;
@@ -470,7 +471,8 @@ export class RuntimeImpl implements Runtime, CellHost {
     if (restored) {
       cell.epoch = restored.epoch;
       cell.pendingRestore = restored.restore;
-      if (restored.adopt) cell.adopt(restored.adopt.state, restored.adopt.snapshot);
+      if (restored.restore) cell.restoreApplied(restored.restore.applied);
+      if (restored.adopt) cell.adopt(restored.adopt.state, restored.adopt.snapshot, restored.adopt.applied);
     }
     this.directory.set(id, cell);
     resource.attach(cell);
@@ -549,6 +551,7 @@ export class RuntimeImpl implements Runtime, CellHost {
       epoch: c.epoch,
       mailboxDepth: c.mailbox.length,
       processed: c.processed,
+      duplicates: c.duplicates,
       stateBytes: c.snapshot?.bytes.length ?? null,
       restarts: c.restartCount,
       path: c.handle.path,
@@ -590,16 +593,16 @@ export class RuntimeImpl implements Runtime, CellHost {
     return slot.promise as Promise<R>;
   }
 
-  deliver(cell: TaskCell, msg: unknown, reply: Reply | undefined): void {
+  deliver(cell: TaskCell, msg: unknown, reply: Reply | undefined, stamp?: Stamp): void {
     // With simulateSerialization a local message crosses the codec as a remote one would: a
     // message that cannot is the sender's error (CodecError), found long before a migration.
     if (this.simulateSerialization) msg = cborDecode(cborEncode(msg));
     if (cell.partitionOwners.size > 0) cell = ownerOf(cell, msg);
     if (cell.held && cell.held.length + cell.mailbox.length < cell.mailbox.capacity) {
-      cell.held.push({ msg, reply });
+      cell.held.push({ msg, reply, stamp });
       return;
     }
-    if (cell.mailbox.push(msg, reply)) {
+    if (cell.mailbox.push(msg, reply, stamp)) {
       cell.kick();
       return;
     }
@@ -634,7 +637,11 @@ export class RuntimeImpl implements Runtime, CellHost {
     cluster.learn(cell.id, node, epoch);
     // What was queued here goes ahead of anything that reached the target directly: one
     // envelope, then the marker that lets the target take its held messages.
-    const items = cell.mailbox.drain().map(({ msg, reply }) => [msg, reply ? cluster.expectReply(node, cell.id, reply) : null] as const);
+    // Stamped sends keep their (origin, seq): [msg, askId | null, seq?, origin?].
+    const items = cell.mailbox.drain().map(({ msg, reply, stamp }) => {
+      const askId = reply ? cluster.expectReply(node, cell.id, reply) : null;
+      return stamp ? [msg, askId, stamp.seq, stamp.origin] : [msg, askId];
+    });
     try {
       cluster.sendTo(node, [Env.control, Control.migForward, { mid, items }]);
       cluster.sendTo(node, [Env.control, Control.migRedirected, { mid }]);

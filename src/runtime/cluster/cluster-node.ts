@@ -10,6 +10,7 @@
 import { LRUCache } from 'lru-cache';
 import { LinkOverloadedError, NodeDownError, UnknownTaskError } from '../../errors.js';
 import type { Reply } from '../../actors/reply.js';
+import type { Stamp } from '../../actors/mailbox.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { listen, type SocketServer } from '../ws-adapter.js';
@@ -21,6 +22,8 @@ import { Control, type DirEntry, type MemberInfo } from './types.js';
 import type { ClusterHost } from './host.js';
 import { Rms } from './rms.js';
 import { PendingRequests, RemoteReply } from './requests.js';
+import { ReplayLog } from './replay-log.js';
+import { type Outgoing, onReplayControl, seqEnvelope } from './sender-replay.js';
 
 export interface ResolvedClusterOptions {
   listen: { host: string; port: number } | undefined;
@@ -34,6 +37,8 @@ export interface ResolvedClusterOptions {
   snapshotShipIntervalMs: number;
   directoryCacheSize: number;
   locateGraceMs: number;
+  /** Bytes kept for sender-side replay; undefined: replay is off. */
+  replayBufferBytes: number | undefined;
 }
 
 interface PendingAsk {
@@ -57,10 +62,14 @@ export class ClusterNode {
   private readonly cache: LRUCache<string, { node: string; epoch: number }>;
   private readonly waitingForLink = new Map<string, Uint8Array[]>();
   private readonly dialing = new Set<string>();
-  private readonly locating = new Map<string, Array<{ msg: unknown; reply: Reply | undefined }>>();
+  private readonly locating = new Map<string, Outgoing[]>();
   private readonly pendingAsks = new Map<number, PendingAsk>();
   private askSeq = 0;
-  private readonly switching = new Map<string, { queue: Array<{ msg: unknown; reply: Reply | undefined }>; timer: TimerHandle }>();
+  private readonly switching = new Map<string, { queue: Outgoing[]; timer: TimerHandle }>();
+  /** Sends to tasks on other nodes, kept until a stored snapshot covers them (undefined: replay off). */
+  readonly replay: ReplayLog | undefined;
+  /** Stamped messages of other origins this node could not forward (their origin resends them). */
+  forwardsDropped = 0;
   private readonly requests: PendingRequests;
   private timers: TimerHandle[] = [];
   private stopped = false;
@@ -76,6 +85,7 @@ export class ClusterNode {
     this.cache = new LRUCache({ max: options.directoryCacheSize });
     this.requests = new PendingRequests(clock, (node, env) => this.sendTo(node, env), () => ++this.askSeq);
     this.rms = options.rms ? new Rms(this, host, clock, log) : undefined;
+    this.replay = options.replayBufferBytes === undefined ? undefined : new ReplayLog(this.id, options.replayBufferBytes);
     if (this.rms) this.rmsNode = this.id;
     this.handshake = { nodeId: this.id, secret: options.secret, meta: {}, limits: options.limits, clock, log };
     if (options.tls?.ca !== undefined) this.handshake.ca = options.tls.ca;
@@ -184,6 +194,8 @@ export class ClusterNode {
     }
     this.links.set(link.peer, link);
     this.dialing.delete(link.peer);
+    // Streams cut off from this peer go first (in order; the task drops what it had applied).
+    for (const task of this.replay?.blockedOn(link.peer) ?? []) this.resendStream(task, link.peer, 0);
     const queued = this.waitingForLink.get(link.peer);
     this.waitingForLink.delete(link.peer);
     for (const bytes of queued ?? []) link.sendEncoded(bytes);
@@ -193,6 +205,7 @@ export class ClusterNode {
   private linkDown(link: Link, code: number): void {
     if (this.links.get(link.peer) !== link) return;
     this.links.delete(link.peer);
+    this.replay?.blockNode(link.peer);
     this.failAsksTo(link.peer, code === CloseCode.nodeDead ? 'declared dead' : 'link closed');
     if (this.rms) this.rms.linkDown(link.peer);
     else if (link.peer === this.rmsNode && this.options.join && !this.stopped) {
@@ -219,6 +232,7 @@ export class ClusterNode {
   /** A node is gone for good: forget it, its links, its cached tasks; fail what waited on it. */
   nodeDown(node: string): void {
     if (this.members.delete(node)) this.host.nodeEvent('node.down', node);
+    this.replay?.blockNode(node);
     this.links.get(node)?.close(CloseCode.nodeDead, 'declared dead');
     const queued = this.waitingForLink.get(node);
     this.waitingForLink.delete(node);
@@ -233,6 +247,8 @@ export class ClusterNode {
       const frame = decodeFrame(frameOf([bytes], bytes.length));
       const env = frame.ok ? frame.envelopes[0] : undefined;
       if (env && env[0] === Env.send) this.host.deadLetter(env[1], env[2], 'node-down');
+      // A stamped send is kept by its origin (this node: its stream is blocked already) and resent.
+      else if (env && env[0] === Env.seq && env.length === 5) this.forwardsDropped++;
     }
   }
 
@@ -264,8 +280,17 @@ export class ClusterNode {
       link.send(env);
       return;
     }
+    this.sendEncodedTo(node, encodeEnvelope(env));
+  }
+
+  /** `sendTo` for an envelope encoded already. */
+  sendEncodedTo(node: string, bytes: Uint8Array): void {
+    const link = this.links.get(node);
+    if (link?.isOpen) {
+      link.sendEncoded(bytes);
+      return;
+    }
     if (!this.members.has(node)) throw new NodeDownError(node, undefined, 'not a member of the cluster');
-    const bytes = encodeEnvelope(env);
     const queue = this.waitingForLink.get(node) ?? [];
     const queuedBytes = queue.reduce((n, b) => n + b.length, 0);
     if (queuedBytes + bytes.length > this.options.limits.maxPendingBytes) throw new LinkOverloadedError(node, queuedBytes, this.options.limits.maxPendingBytes);
@@ -287,23 +312,35 @@ export class ClusterNode {
   // --- routing ---
 
   /** Routes a message for a task not hosted here. Throws only for a plain send the link refuses. */
-  route(taskId: string, msg: unknown, reply: Reply | undefined): void {
+  route(taskId: string, msg: unknown, reply: Reply | undefined, stamp?: Stamp): void {
+    let out: Outgoing = { msg, reply, stamp };
+    if (reply === undefined && stamp === undefined && this.replay) {
+      // A plain send of this node: stamped and kept until a stored snapshot covers it.
+      const entry = this.replay.stamp(taskId, msg);
+      out = { msg, reply, stamp: { origin: this.id, seq: entry.seq }, bytes: entry.bytes };
+      if (this.replay.isBlocked(taskId)) return; // goes out in order when the stream reopens
+    }
+    this.routeOut(taskId, out);
+  }
+
+  /** Routes a message that needs no stamp (any more): by cache, by asking the RMS, or held while a move settles. */
+  routeOut(taskId: string, out: Outgoing): void {
     const sw = this.switching.get(taskId);
     if (sw) {
-      sw.queue.push({ msg, reply });
+      sw.queue.push(out);
       return;
     }
     const loc = this.cache.get(taskId);
     if (loc) {
-      this.sendToTask(loc.node, taskId, msg, reply);
+      this.sendToTask(loc.node, taskId, out);
       return;
     }
     const waiting = this.locating.get(taskId);
     if (waiting) {
-      waiting.push({ msg, reply });
+      waiting.push(out);
       return;
     }
-    this.locating.set(taskId, [{ msg, reply }]);
+    this.locating.set(taskId, [out]);
     if (this.rms) this.rms.lookup(taskId, (e) => this.located(taskId, e?.node ?? null, e?.epoch ?? 0));
     else if (this.rmsNode === undefined || !this.trySend(this.rmsNode, [Env.control, Control.locate, { id: taskId }])) this.located(taskId, null, 0);
   }
@@ -312,12 +349,15 @@ export class ClusterNode {
     const waiting = this.locating.get(taskId) ?? [];
     this.locating.delete(taskId);
     if (node !== null && node !== this.id) this.cache.set(taskId, { node, epoch });
-    for (const { msg, reply } of waiting) {
+    // No such task: what this node kept for it will never be delivered.
+    if (node === null) this.replay?.forget(taskId);
+    for (const out of waiting) {
+      const { msg, reply, stamp } = out;
       if (node === null) this.unknownTask(taskId, msg, reply);
-      else if (node === this.id) this.host.deliverLocal(taskId, msg, reply) || this.unknownTask(taskId, msg, reply);
+      else if (node === this.id) this.host.deliverLocal(taskId, msg, reply, stamp) || this.unknownTask(taskId, msg, reply);
       else {
         try {
-          this.sendToTask(node, taskId, msg, reply);
+          this.sendToTask(node, taskId, out);
         } catch (err) {
           this.host.deadLetter(taskId, msg, 'unknown-task');
           reply?.reject(err);
@@ -340,7 +380,12 @@ export class ClusterNode {
     return askId;
   }
 
-  private sendToTask(node: string, taskId: string, msg: unknown, reply: Reply | undefined): void {
+  private sendToTask(node: string, taskId: string, out: Outgoing): void {
+    const { msg, reply, stamp } = out;
+    if (stamp) {
+      this.sendStamped(node, taskId, out, stamp);
+      return;
+    }
     if (!reply) {
       this.sendTo(node, [Env.send, taskId, msg]);
       return;
@@ -352,6 +397,64 @@ export class ClusterNode {
       this.pendingAsks.delete(askId);
       reply.reject(err);
     }
+  }
+
+  /**
+   * A stamped send on its way. One of this node's own: its stream is blocked while its node cannot
+   * be reached (kept, resent later); a full link refuses it for good. One forwarded for another
+   * origin carries that origin, and if it cannot go on, its origin resends it.
+   */
+  private sendStamped(node: string, taskId: string, out: Outgoing, stamp: Stamp): void {
+    const own = stamp.origin === this.id;
+    const replay = this.replay;
+    if (own && replay) {
+      if (replay.isBlocked(taskId)) return;
+      replay.sentTo(taskId, node);
+    }
+    try {
+      this.sendEncodedTo(node, own && out.bytes ? out.bytes : seqEnvelope(taskId, out.msg, stamp, own ? undefined : stamp.origin));
+    } catch (err) {
+      if (err instanceof NodeDownError) {
+        if (own) replay?.block(taskId);
+        else this.forwardsDropped++;
+        return;
+      }
+      if (own) replay?.discard(taskId, stamp.seq);
+      throw err;
+    }
+  }
+
+  /**
+   * Sends a stream's kept messages again, in order, to `node` (or hands them to the task here):
+   * its task was re-placed there, or the link to it came back. `covered` is what the task's state
+   * holds already (from its restored snapshot); the task drops any other repeat itself.
+   */
+  resendStream(taskId: string, node: string, covered: number): void {
+    const replay = this.replay;
+    if (!replay) return;
+    for (const e of replay.unblock(taskId, covered)) {
+      const out: Outgoing = { msg: e.msg, reply: undefined, stamp: { origin: this.id, seq: e.seq }, bytes: e.bytes };
+      if (node === this.id) {
+        if (!this.host.deliverLocal(taskId, e.msg, undefined, out.stamp)) this.host.deadLetter(taskId, e.msg, 'unknown-task');
+        continue;
+      }
+      try {
+        this.sendToTask(node, taskId, out);
+      } catch (err) {
+        this.host.deadLetter(taskId, e.msg, 'node-down');
+        this.log.warn({ err, task: taskId, peer: node }, 'resending a kept message failed');
+      }
+      if (replay.isBlocked(taskId)) return; // cut off again: the rest waits
+    }
+  }
+
+  /** Cancels a sender's wait for a moved task's stragglers; returns what waited (re-placement). */
+  takeSwitching(taskId: string): Outgoing[] {
+    const sw = this.switching.get(taskId);
+    if (!sw) return [];
+    this.switching.delete(taskId);
+    sw.timer.cancel();
+    return sw.queue;
   }
 
   /** The node a task lives on as far as this node knows (its cache, or the RMS's directory). */
@@ -381,9 +484,10 @@ export class ClusterNode {
     if (!sw) return;
     this.switching.delete(taskId);
     sw.timer.cancel();
-    for (const { msg, reply } of sw.queue) {
+    for (const out of sw.queue) {
+      const { msg, reply } = out;
       try {
-        this.route(taskId, msg, reply);
+        this.routeOut(taskId, out);
       } catch (err) {
         this.host.deadLetter(taskId, msg, 'node-down');
         reply?.reject(err);
@@ -424,6 +528,9 @@ export class ClusterNode {
         else pending.reply.reject(errorFromWire(env[3]));
         return;
       }
+      case Env.seq:
+        this.inbound(link, env[1], env[2], undefined, { origin: env.length === 5 ? env[4] : link.peer, seq: env[3] });
+        return;
       case Env.moved:
         this.moved(link, env[1], env[2], env[3]);
         return;
@@ -435,19 +542,19 @@ export class ClusterNode {
     }
   }
 
-  private inbound(link: Link, taskId: string, msg: unknown, reply: Reply | undefined): void {
-    if (this.host.deliverLocal(taskId, msg, reply)) return;
+  private inbound(link: Link, taskId: string, msg: unknown, reply: Reply | undefined, stamp?: Stamp): void {
+    if (this.host.deliverLocal(taskId, msg, reply, stamp)) return;
     // Not here (any more): forward it, and tell the sender's node where the task went.
     const loc = this.cache.get(taskId) ?? (this.rms ? this.rms.directory.get(taskId) : undefined);
     if (loc && loc.node !== this.id && loc.node !== link.peer) {
       // Forward first: the straggler leaves for the new owner before its sender can learn the
       // new place and send there directly.
-      this.route(taskId, msg, reply);
+      this.route(taskId, msg, reply, stamp);
       link.send([Env.moved, taskId, loc.node, loc.epoch]);
       return;
     }
     if (!this.rms && loc === undefined) {
-      this.route(taskId, msg, reply);
+      this.route(taskId, msg, reply, stamp);
       return;
     }
     this.unknownTask(taskId, msg, reply);
@@ -487,7 +594,11 @@ export class ClusterNode {
       case Control.migForward:
         this.host.migrationForwarded(
           String(p['mid']),
-          ((p['items'] as Array<[unknown, number | null]>) ?? []).map(([msg, askId]) => ({ msg, reply: askId === null ? undefined : new RemoteReply(this, link.peer, askId) })),
+          ((p['items'] as Array<[unknown, number | null, number?, string?]>) ?? []).map(([msg, askId, seq, origin]) => ({
+            msg,
+            reply: askId === null ? undefined : new RemoteReply(this, link.peer, askId),
+            stamp: seq === undefined ? undefined : { origin: String(origin), seq },
+          })),
         );
         return;
       case Control.migRedirected:
@@ -501,6 +612,11 @@ export class ClusterNode {
         return;
       case Control.response:
         this.requests.settle(p);
+        return;
+      case Control.covered:
+      case Control.replaced:
+      case Control.forget:
+        onReplayControl(this, kind, p);
         return;
       default:
         if (this.rms) this.rms.onControl(link, kind, p);

@@ -1,6 +1,7 @@
 /** What the cluster layer needs from its runtime. */
 import type { ResourceInfo } from '../../actors/resource.js';
 import type { Reply } from '../../actors/reply.js';
+import type { Queued, Stamp } from '../../actors/mailbox.js';
 import type { DeadLetterReason } from '../event-types.js';
 import type { DirEntry, ShippedSnapshot, TaskTypeInfo } from './types.js';
 
@@ -11,7 +12,7 @@ export interface ClusterHost {
   /** Every task hosted here, for the directory (on join, and when the RMS rebuilds it). */
   localDirectory(): DirEntry[];
   /** Hands a message to a local task; false when no such task runs here. */
-  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined): boolean;
+  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined, stamp?: Stamp): boolean;
   deadLetter(taskId: string, msg: unknown, reason: DeadLetterReason): void;
   /** Snapshots taken since the last call, encoded for the RMS. */
   takeSnapshotsToShip(): ShippedSnapshot[];
@@ -26,7 +27,7 @@ export interface ClusterHost {
   /** The round trip of a heartbeat to the RMS. */
   rttMeasured(ms: number): void;
   /** A migration's source forwarded the queued messages of a task that moved here. */
-  migrationForwarded(mid: string, items: Array<{ msg: unknown; reply: Reply | undefined }>): void;
+  migrationForwarded(mid: string, items: Queued[]): void;
   /** A migration's source is done forwarding: the task may take what it held. */
   migrationRedirected(mid: string): void;
   /** Emits a cluster event. */

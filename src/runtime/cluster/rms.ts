@@ -14,7 +14,8 @@ import { place } from '../placement.js';
 import { candidatesOf, type NodeCandidate } from './candidates.js';
 import type { ClusterHost } from './host.js';
 import type { ClusterNode } from './cluster-node.js';
-import { Control, type DirEntry, type MemberInfo, type ShippedSnapshot } from './types.js';
+import { Control, type DirEntry, type MemberInfo, type Replaced, type ShippedSnapshot } from './types.js';
+import { coverageOf, onReplayControl, replaced } from './sender-replay.js';
 
 export class Rms {
   readonly directory = new Map<string, DirEntry>();
@@ -132,14 +133,31 @@ export class Rms {
     if (known && known.node === e.node && known.epoch <= e.epoch) {
       this.directory.delete(e.id);
       this.snapshots.delete(e.id);
+      this.forget([e.id], false);
     }
   }
 
   storeSnapshots(snaps: ShippedSnapshot[]): void {
+    const stored: Array<{ now: ShippedSnapshot; before: ShippedSnapshot | undefined }> = [];
     for (const s of snaps) {
       const known = this.snapshots.get(s.id);
-      if (!known || known.epoch <= s.epoch) this.snapshots.set(s.id, { ...s, input: s.input ?? known?.input ?? null });
+      if (known && known.epoch > s.epoch) continue;
+      const now = { ...s, input: s.input ?? known?.input ?? null };
+      this.snapshots.set(s.id, now);
+      stored.push({ now, before: known });
     }
+    // The senders named in their applied maps may trim what these snapshots cover.
+    for (const [origin, tasks] of coverageOf(stored)) {
+      if (origin === this.node.id) onReplayControl(this.node, Control.covered, { tasks });
+      else if (this.node.members.has(origin)) this.node.trySend(origin, [Env.control, Control.covered, { tasks }]);
+    }
+  }
+
+  /** Tells every node (this one too) that tasks are stopped, or lost for want of a resource. */
+  private forget(ids: string[], lost: boolean): void {
+    const payload = { tasks: ids, lost };
+    onReplayControl(this.node, Control.forget, payload);
+    for (const m of this.node.members.values()) if (m.node !== this.node.id) this.node.trySend(m.node, [Env.control, Control.forget, payload]);
   }
 
   private broadcastMembers(): void {
@@ -170,6 +188,7 @@ export class Rms {
     const lostIds = new Set(lost.map((e) => e.id));
     const roots = lost.filter((e) => e.parent === null || !lostIds.has(e.parent));
     const candidates = this.candidates();
+    const moved: Replaced[] = [];
     for (const root of roots) {
       const subtree = lost.filter((e) => e.id === root.id || e.id.startsWith(`${root.id}/`)).sort((a, b) => depth(a.id) - depth(b.id));
       const type = [...this.node.members.values()].flatMap((m) => m.taskTypes).find((t) => t.name === root.task);
@@ -186,19 +205,26 @@ export class Rms {
       } catch (err) {
         this.log.error({ err, task: root.id, peer: dead }, err instanceof NoResourceError ? 'cannot re-place a task of a dead node' : 're-placement failed');
         for (const e of subtree) this.directory.delete(e.id);
+        this.forget(subtree.map((e) => e.id), true);
         continue;
       }
       target.usedComputeUnits += type?.computeUnits ?? 1;
       const restores: ShippedSnapshot[] = subtree.map((e) => {
         const snap = this.snapshots.get(e.id);
-        const moved: DirEntry = { ...e, node: target.node, resource: target.device.id, epoch: Math.max(e.epoch, snap?.epoch ?? 0) + 1 };
-        this.directory.set(e.id, moved);
-        return { ...moved, bytes: snap?.bytes ?? null, input: snap?.input ?? null, affinity: snap?.affinity ?? null };
+        const entry: DirEntry = { ...e, node: target.node, resource: target.device.id, epoch: Math.max(e.epoch, snap?.epoch ?? 0) + 1 };
+        this.directory.set(e.id, entry);
+        const applied = snap?.bytes ? (snap.applied ?? {}) : {};
+        moved.push([e.id, entry.node, entry.epoch, applied]);
+        return { ...entry, bytes: snap?.bytes ?? null, input: snap?.input ?? null, affinity: snap?.affinity ?? null, applied };
       });
       this.log.warn({ task: root.id, from: dead, to: target.node, resource: target.device.id }, 're-placing a task of a dead node');
       if (target.node === this.node.id) this.host.restoreRequested(restores);
       else this.node.trySend(target.node, [Env.control, Control.restore, { tasks: restores }]);
     }
+    if (moved.length === 0) return;
+    // Every sender resends what the restored snapshots lack (the target heard of its tasks first).
+    replaced(this.node, moved);
+    for (const m of this.node.members.values()) if (m.node !== this.node.id) this.node.trySend(m.node, [Env.control, Control.replaced, { tasks: moved }]);
   }
 
   private candidates(): NodeCandidate[] {

@@ -3,6 +3,8 @@ import { PowerRequest } from '../controller-host.js';
 import { MailboxFullError, UnknownTaskTypeError, isGodwitError } from '../../errors.js';
 import type { ResourceInfo } from '../../actors/resource.js';
 import type { Reply } from '../../actors/reply.js';
+import type { Queued, Stamp } from '../../actors/mailbox.js';
+import type { Snapshot } from '../../actors/task-cell.js';
 import type { TaskCell } from '../../actors/task-cell.js';
 import type { TaskDefinition } from '../../actors/task.js';
 import type { Affinity } from '../placement.js';
@@ -20,7 +22,7 @@ import type { MigrateOptions } from '../migration.js';
 import { Control, type DirEntry, type ShippedSnapshot, type TaskTypeInfo } from './types.js';
 
 export class RuntimeClusterHost implements ClusterHost {
-  private readonly shipped = new WeakMap<TaskCell, number>();
+  private readonly shipped = new WeakMap<TaskCell, Snapshot>();
 
   constructor(private readonly rt: RuntimeImpl) {}
 
@@ -46,11 +48,11 @@ export class RuntimeClusterHost implements ClusterHost {
     return [...this.rt.directory.values()].map((c) => dirEntry(this.rt.name, c));
   }
 
-  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined): boolean {
+  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined, stamp?: Stamp): boolean {
     const cell = this.rt.directory.get(taskId);
     if (!cell) return false;
     try {
-      this.rt.deliver(cell, msg, reply);
+      this.rt.deliver(cell, msg, reply, stamp);
     } catch (err) {
       // A plain send from another node into a full mailbox: the sender is remote, so the
       // message goes to dead letters here rather than an exception into the link.
@@ -66,12 +68,16 @@ export class RuntimeClusterHost implements ClusterHost {
 
   takeSnapshotsToShip(): ShippedSnapshot[] {
     const out: ShippedSnapshot[] = [];
+    const replay = this.rt.cluster?.replay !== undefined;
     for (const cell of this.rt.directory.values()) {
+      // With replay, the last messages of a task gone idle get covered too (senders trim on it).
+      if (replay) cell.takeSnapshotIfDirty();
       const snap = cell.snapshot;
-      if (!snap || this.shipped.get(cell) === snap.takenAtMs) continue;
-      this.shipped.set(cell, snap.takenAtMs);
+      // A snapshot without its applied map (one a migration brought) waits for a fresh one.
+      if (!snap || snap.applied === undefined || this.shipped.get(cell) === snap) continue;
+      this.shipped.set(cell, snap);
       // The input went with the first directory report.
-      out.push({ ...dirEntry(this.rt.name, cell), bytes: snap.bytes, input: null, affinity: this.rt.affinities.get(cell) ?? null });
+      out.push({ ...dirEntry(this.rt.name, cell), bytes: snap.bytes, input: null, affinity: this.rt.affinities.get(cell) ?? null, applied: snap.applied });
     }
     return out;
   }
@@ -121,7 +127,7 @@ export class RuntimeClusterHost implements ClusterHost {
       }
       try {
         // The envelope is checked (checksum, version, codec) when the task starts; a bad one is a crash, and supervision runs init.
-        this.rt.restoreTask(def as TaskDefinition, t, t.bytes ? { bytes: t.bytes, takenAtMs: this.rt.clock.now() } : undefined, input);
+        this.rt.restoreTask(def as TaskDefinition, t, t.bytes ? { bytes: t.bytes, takenAtMs: this.rt.clock.now(), applied: t.applied ?? {} } : undefined, input);
       } catch (err) {
         this.rt.log.error({ err, task: t.id, code: isGodwitError(err) ? err.code : undefined }, 'restore failed');
       }
@@ -147,7 +153,7 @@ export class RuntimeClusterHost implements ClusterHost {
     return answerDebugRequest(this.rt.adminSource(this.rt.debugSource), kind, payload);
   }
 
-  migrationForwarded(mid: string, items: Array<{ msg: unknown; reply: Reply | undefined }>): void {
+  migrationForwarded(mid: string, items: Queued[]): void {
     this.rt.migrationReceiver.forwarded(mid, items);
   }
 

@@ -28,6 +28,13 @@ export interface ClusterOptions {
   directoryCacheSize?: number;
   /** How long the RMS waits for the report of a task it does not list yet before answering "unknown", ms (default 1000). */
   locateGraceMs?: number;
+  /**
+   * Keep every send to a task on another node until a shipped snapshot covers it, and send it
+   * again if that node dies, so no accepted send is lost (default true). See docs/cluster.md.
+   */
+  sendReplay?: boolean;
+  /** Most bytes of sends this node keeps for replay, in all; past it `send` throws ReplayBufferFullError (default 64 MiB). */
+  replayBufferBytes?: number;
 }
 
 /** What a node registered: enough for the RMS to place a task of this type elsewhere. */
@@ -66,7 +73,12 @@ export interface ShippedSnapshot extends Omit<DirEntry, 'spawn'> {
   /** cbor bytes of the task's spawn input, for `init` when there is no snapshot. */
   input: Uint8Array | null;
   affinity: Affinity | null;
+  /** The task's applied map (origin node -> highest seq applied) that goes with `bytes`. */
+  applied?: Record<string, number> | null;
 }
+
+/** [task id, node, epoch, applied map]: where the RMS re-placed a task of a dead node, and from what. */
+export type Replaced = [string, string, number, Record<string, number>];
 
 export const Control = {
   join: 'join',
@@ -93,6 +105,12 @@ export const Control = {
   migForward: 'mig.fwd',
   /** ... and then says the target may take the messages it held. */
   migRedirected: 'mig.redirected',
+  /** RMS -> an origin node: { tasks: [[taskId, seq]] }, stored snapshots cover its streams up to seq. */
+  covered: 'covered',
+  /** RMS -> every node: { tasks: Replaced[] }, tasks of a dead node re-placed; senders resend past `applied`. */
+  replaced: 'replaced',
+  /** RMS -> every node: { tasks: [taskId] }, tasks stopped or lost: their replay streams are emptied. */
+  forget: 'forget',
   /** [CONTROL, 'req', { id, kind, payload }]: a question to another node (debug views). */
   request: 'req',
   /** [CONTROL, 'res', { id, ok, value | error }] */

@@ -19,6 +19,11 @@ export const Env = {
   control: 4,
   /** [HELLO, kind, ...]: the handshake, before a link is authenticated */
   hello: 5,
+  /**
+   * [SEQ, toTaskId, body, seq, origin?]: a send stamped for replay (seq in the origin node's
+   * stream to that task); origin is left out when it is the link's peer, given when forwarded
+   */
+  seq: 6,
 } as const;
 
 export type Envelope =
@@ -27,7 +32,9 @@ export type Envelope =
   | [typeof Env.reply, number, boolean, unknown]
   | [typeof Env.moved, string, string, number]
   | [typeof Env.control, string, unknown]
-  | [typeof Env.hello, string, ...unknown[]];
+  | [typeof Env.hello, string, ...unknown[]]
+  | [typeof Env.seq, string, unknown, number]
+  | [typeof Env.seq, string, unknown, number, string];
 
 export function encodeEnvelope(env: Envelope): Uint8Array {
   return cborEncode(env);
@@ -86,6 +93,8 @@ function checkEnvelope(env: unknown): string | undefined {
       return typeof a === 'string' && typeof b === 'string' && Number.isInteger(c) ? undefined : 'malformed moved envelope';
     case Env.control:
       return typeof a === 'string' && env.length === 3 ? undefined : 'malformed control envelope';
+    case Env.seq:
+      return typeof a === 'string' && Number.isInteger(c) && (env.length === 4 || (env.length === 5 && typeof env[4] === 'string')) ? undefined : 'malformed seq envelope';
     case Env.hello:
       return typeof a === 'string' ? undefined : 'malformed hello envelope';
     default:

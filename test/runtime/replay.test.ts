@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createRuntime, isGodwitError, type Runtime, type TaskRef } from '../../src/index.js';
+import type { RuntimeImpl } from '../../src/runtime/runtime.js';
+import { sequenced, type SeqState } from '../fixtures/chaos-tasks.js';
+import { nextEvent, until } from '../helpers.js';
+
+const script = fileURLToPath(new URL('../fixtures/replay-node.js', import.meta.url));
+const SECRET = 'replay-test-secret';
+const PER_TASK = 3000;
+
+interface NodeProcess {
+  name: string;
+  child: ChildProcess;
+  url: string;
+}
+
+async function start(args: string[]): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const rl = createInterface({ input: child.stdout! });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  try {
+    const [first] = (await once(rl, 'line')) as [string];
+    const info = JSON.parse(first) as { url: string; node: string };
+    return { name: info.node, child, url: info.url };
+  } finally {
+    clearTimeout(timer);
+    rl.close();
+  }
+}
+
+async function stop(n: NodeProcess | undefined): Promise<void> {
+  if (!n || n.child.exitCode !== null || n.child.signalCode !== null) return;
+  const exited = once(n.child, 'exit');
+  n.child.stdin!.end();
+  const timer = setTimeout(() => n.child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Asks for a task's report until it answers; while it is re-placed asks fail fast with typed errors (each a real round trip). */
+async function reportWhen(rt: Runtime, ref: TaskRef, done: (s: SeqState) => boolean, withinMs: number): Promise<SeqState> {
+  const t0 = performance.now();
+  for (;;) {
+    try {
+      const s = await rt.ask<SeqState>(ref, 'report', { timeoutMs: 1000 });
+      if (done(s) || performance.now() - t0 > withinMs) return s;
+    } catch (err) {
+      if (!isGodwitError(err) || performance.now() - t0 > withinMs) throw err;
+    }
+  }
+}
+
+describe('sender-side replay (real node processes on 127.0.0.1)', function () {
+  this.timeout(30_000);
+  const nodes: NodeProcess[] = [];
+  let client: Runtime | undefined;
+
+  after(async () => {
+    await client?.shutdown();
+    await Promise.all(nodes.map(stop));
+  });
+
+  it('loses no accepted send when the node hosting the tasks is killed mid-stream: each task resumes on a survivor, every message applied once, in order', async () => {
+    const rms = await start(['rms', 'r0', SECRET]);
+    nodes.push(rms);
+    const agents = await Promise.all(['a', 'b', 'c'].map((n) => start(['agent', n, SECRET, rms.url])));
+    nodes.push(...agents);
+    const victim = agents[0]!;
+    client = createRuntime({ name: 't', join: rms.url, auth: { secret: SECRET }, devices: [], tasks: [sequenced], logger: { level: 'silent' }, monitor: false, heartbeatIntervalMs: 50 });
+    await client.ready;
+    const t = client;
+    await until([t], () => t.nodes().length === 5);
+    const cluster = (t as unknown as RuntimeImpl).cluster!;
+
+    const tasks = [0, 1, 2, 3].map((i) => t.spawn(sequenced, { id: `replayed-${i}`, affinity: { prefer: [{ resource: 'a/cpu-0', weight: 100 }] } }));
+    for (const ref of tasks) await t.ask(ref, 'report', { timeoutMs: 10_000 });
+    assert.deepEqual(tasks.map((r) => cluster.ownerOf(r.id)), ['a', 'a', 'a', 'a']);
+
+    const down = nextEvent(t, 'node.down', (e) => e.node === 'a');
+    const t0 = performance.now();
+    for (let seq = 1; seq <= PER_TASK; seq++) {
+      for (const ref of tasks) t.send(ref, { from: 't', seq }); // never throws: kept for replay
+      if (seq === PER_TASK / 4) await t.ask(tasks[0]!, 'report'); // some applied, some snapshots shipped
+      if (seq === PER_TASK / 2) victim.child.kill('SIGKILL');
+      if (seq % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await down;
+
+    for (const ref of tasks) {
+      const s = await reportWhen(t, ref, (x) => x.received >= PER_TASK, 15_000);
+      assert.equal(s.violations, 0, `${ref.id}: out of order or duplicated: ${s.first.join('; ')}`);
+      assert.deepEqual(s.last, { t: PER_TASK }, `${ref.id}: last sequence number`);
+      assert.equal(s.received, PER_TASK, `${ref.id}: every message exactly once`);
+      assert.notEqual(cluster.ownerOf(ref.id), 'a');
+    }
+    assert.ok(cluster.replay!.stats.resent > 0, 'the test killed the node with messages not yet covered by a snapshot');
+    assert.ok(performance.now() - t0 < 20_000);
+    // The re-placed tasks ship snapshots from their new nodes, which cover (and trim) the rest.
+    await reportWhen(t, tasks[0]!, () => cluster.replay!.stats.messages === 0, 5000);
+    assert.equal(cluster.replay!.stats.messages, 0);
+  });
+});
