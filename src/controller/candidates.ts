@@ -7,6 +7,7 @@ import { unmetConstraint, type Candidate, type PlacementRequest } from '../runti
 import { hostsOther, moveCost, taskValue, type Slot } from './cost.js';
 import type { ClusterView, CostTerms, TaskView } from './model.js';
 import type { ResolvedPolicy } from './options.js';
+import { createPrng } from './prng.js';
 
 export interface Planning {
   readonly view: ClusterView;
@@ -48,20 +49,9 @@ export function buildPlanning(view: ClusterView, p: ResolvedPolicy): Planning {
   const byLoad = [...slots.values()].sort((a, b) => a.p90 - b.p90 || (a.view.id < b.view.id ? -1 : 1));
   const startP90 = Float64Array.from(byLoad, (s) => s.p90);
   const maxComputeUnits = view.resources.reduce((m, r) => Math.max(m, r.device.computeUnits), 0);
-  return { view, p, slots, byLoad, startP90, maxComputeUnits, random: mulberry32((p.seed ^ Math.floor(view.nowMs)) >>> 0) };
+  return { view, p, slots, byLoad, startP90, maxComputeUnits, random: createPrng((p.seed ^ Math.floor(view.nowMs)) >>> 0) };
 }
 
-/** A seeded PRNG (mulberry32): the same seed gives the same candidate sample. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function asCandidate(s: Slot, t: TaskView): Candidate {
   return {

@@ -5,18 +5,8 @@
  */
 import { PLANETLAB_HOSTS, PLANETLAB_STEPS, planetlabSetup, planetlabWorkload } from './planetlab.js';
 import type { SimSetup } from './types.js';
+import { createPrng } from '../controller/prng.js';
 
-/** mulberry32: a small, fast, seeded PRNG returning [0, 1). */
-export function createPrng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const VMS_PER_HOST = 1052 / PLANETLAB_HOSTS;
 

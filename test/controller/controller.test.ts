@@ -52,6 +52,25 @@ async function firstMoveSecond(policy: 'predictive' | 'reactive', mode: 'auto' |
   return { at, decisions, where };
 }
 
+/** cpu-a heats 1 C a second from 50 C (so it reaches 90 C, its failure threshold, at 40 s); cpu-b stays cool; `svc` starts on cpu-a. */
+async function heating(policy: 'predictive' | 'reactive'): Promise<{ rt: Runtime; clock: ManualClock }> {
+  const clock = createManualClock();
+  const rt = createRuntime({
+    clock,
+    logger: { level: 'silent' },
+    devices: ['cpu-a', 'cpu-b'].map((id) => simulatedDevice({ id, kind: 'cpu', computeUnits: 4 })),
+    monitor: { intervalMs: 1000 },
+    predictors: { failure: { highC: 90 } },
+    controller: { mode: 'auto', policy, horizonMs: 15_000 },
+  });
+  rt.monitorWith('cpu-a', (now) => ({ utilization: 0.3, temperatureC: 50 + now / 1000 }));
+  rt.monitorWith('cpu-b', () => ({ utilization: 0.3, temperatureC: 45 }));
+  rt.spawn(counter, { id: 'svc' });
+  await rt.ready;
+  assert.equal(rt.tasks()[0]!.resource, 'cpu-a');
+  return { rt, clock };
+}
+
 describe('MigrationController', () => {
   it('moves a task off a predicted hot spot before the overload begins; a reactive policy moves only after', async () => {
     const predictive = await firstMoveSecond('predictive');
@@ -209,21 +228,7 @@ describe('MigrationController', () => {
   });
 
   it('evacuates a resource whose temperature is predicted to reach its failure threshold, before it fails', async () => {
-    const clock = createManualClock();
-    const rt = createRuntime({
-      clock,
-      logger: { level: 'silent' },
-      devices: ['cpu-a', 'cpu-b'].map((id) => simulatedDevice({ id, kind: 'cpu', computeUnits: 4 })),
-      monitor: { intervalMs: 1000 },
-      predictors: { failure: { highC: 90 } },
-      controller: { mode: 'auto', horizonMs: 15_000 },
-    });
-    // cpu-a heats 1 C a second from 50 C: it reaches 90 C, and fails, at 40 s.
-    rt.monitorWith('cpu-a', (now) => ({ utilization: 0.3, temperatureC: 50 + now / 1000 }));
-    rt.monitorWith('cpu-b', () => ({ utilization: 0.3, temperatureC: 45 }));
-    rt.spawn(counter, { id: 'svc' });
-    await rt.ready;
-    assert.equal(rt.tasks()[0]!.resource, 'cpu-a');
+    const { rt, clock } = await heating('predictive');
     let failedAt: number | undefined;
     await run(clock, 45, (s) => {
       if (s === 40) {
@@ -246,19 +251,7 @@ describe('MigrationController', () => {
   });
 
   it('a reactive policy ignores the failure prediction: the task stays until the failure, then supervision re-places it', async () => {
-    const clock = createManualClock();
-    const rt = createRuntime({
-      clock,
-      logger: { level: 'silent' },
-      devices: ['cpu-a', 'cpu-b'].map((id) => simulatedDevice({ id, kind: 'cpu', computeUnits: 4 })),
-      monitor: { intervalMs: 1000 },
-      predictors: { failure: { highC: 90 } },
-      controller: { mode: 'auto', policy: 'reactive', horizonMs: 15_000 },
-    });
-    rt.monitorWith('cpu-a', (now) => ({ utilization: 0.3, temperatureC: 50 + now / 1000 }));
-    rt.monitorWith('cpu-b', () => ({ utilization: 0.3, temperatureC: 45 }));
-    rt.spawn(counter, { id: 'svc' });
-    await rt.ready;
+    const { rt, clock } = await heating('reactive');
     const replaced = recordEvents(rt, ['task.replaced']);
     await run(clock, 39);
     assert.equal(rt.controller!.decisions().filter((d) => d.executed).length, 0);

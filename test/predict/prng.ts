@@ -1,14 +1,6 @@
 /** A tiny seeded PRNG (mulberry32) and a Gaussian from it, so test series are reproducible. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createPrng as createRandom } from '../../src/controller/prng.js';
+import { createPrng as createRandom } from '../../src/controller/prng.js';
 
 export function createGaussian(seed: number): () => number {
   const random = createRandom(seed);
