@@ -70,6 +70,7 @@ export {
   LinkOverloadedError,
   UnknownTaskTypeError,
   MigrationInProgressError,
+  MigrationTimeoutError,
 } from './errors.js';
 export type { MigrationReport, MigrateOptions, MigrationPhase } from './runtime/migration.js';
 export type { ClusterOptions } from './runtime/cluster/types.js';

@@ -12,7 +12,7 @@
  * throws naming the first missing chunk when the stream is truncated.
  */
 import { type ChunkHeader, CHUNK_HEADER_BYTES, readChunkHeader } from './chunk-format.js';
-import { crc32c } from './crc32c.js';
+import { crc32c, crc32cCombine } from './crc32c.js';
 import { CodecError, CodecOperations, describeError } from './errors.js';
 
 export interface ChunkAssemblerOptions {
@@ -20,6 +20,11 @@ export interface ChunkAssemblerOptions {
   streamId?: string;
   /** Refuse streams whose total length exceeds this many bytes (default Infinity). */
   maxTotalBytes?: number;
+  /**
+   * Free bytes to keep in front of the assembled stream (default 0), so a header can be written
+   * there afterwards without copying the stream (see `framed`).
+   */
+  headroomBytes?: number;
 }
 
 export interface ChunkProgress {
@@ -43,12 +48,20 @@ export class ChunkAssembler {
   private nextIndex = 0;
   private receivedBytes = 0;
   private finished = false;
+  private readonly headroomBytes: number;
+  private crc = 0;
 
   constructor(options: ChunkAssemblerOptions = {}) {
     this.streamId = options.streamId;
     // The first chunk's header makes the assembler allocate the whole stream: a bound keeps one
     // forged 57-byte frame from costing gigabytes.
     this.maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+    this.headroomBytes = options.headroomBytes ?? 0;
+  }
+
+  /** CRC-32C of the bytes accepted so far, combined from the chunks' own checksums (no extra pass). */
+  get checksum(): number {
+    return this.crc;
   }
 
   /** The stream being assembled, once known. */
@@ -95,7 +108,8 @@ export class ChunkAssembler {
     if (crc32c(payload) !== header.payloadChecksum) throw this.fail(`chunk ${i} payload checksum mismatch`, i);
 
     if (this.buffer === undefined) this.start(header);
-    this.buffer!.set(payload, header.offset);
+    this.buffer!.set(payload, this.headroomBytes + header.offset);
+    this.crc = crc32cCombine(this.crc, header.payloadChecksum, header.payloadBytes);
     this.receivedBytes = end;
     this.nextIndex++;
     return last;
@@ -108,6 +122,12 @@ export class ChunkAssembler {
       throw this.fail(`the stream is truncated: chunk ${this.nextIndex} of ${this.count} is missing`, this.nextIndex);
     }
     this.finished = true;
+    return this.headroomBytes === 0 ? this.buffer : this.buffer.subarray(this.headroomBytes);
+  }
+
+  /** After `finish`: the headroom followed by the stream, one buffer (the headroom is zeros until written). */
+  framed(): Uint8Array {
+    if (!this.finished || this.buffer === undefined) throw this.fail('the stream is not finished', this.nextIndex);
     return this.buffer;
   }
 
@@ -123,7 +143,7 @@ export class ChunkAssembler {
 
   private start(header: ChunkHeader): void {
     try {
-      this.buffer = new Uint8Array(header.totalBytes);
+      this.buffer = new Uint8Array(this.headroomBytes + header.totalBytes);
     } catch (err) {
       throw this.fail(`cannot allocate ${header.totalBytes} bytes (${describeError(err)})`, header.index, err);
     }

@@ -104,12 +104,7 @@ export function sealSnapshot(options: SealOptions): Uint8Array {
   if (!Number.isInteger(stateVersion) || stateVersion < 0 || stateVersion > MAX_STATE_VERSION) {
     throw new InvalidArgumentError('stateVersion', 'must be an integer in 0..4294967295');
   }
-  const codecName = utf8(options.codec);
-  const taskName = utf8(task);
-  if (codecName.byteLength === 0 || codecName.byteLength > 255) throw new InvalidArgumentError('codec', 'name must be 1..255 UTF-8 bytes');
-  const headerBytes = align8(SNAPSHOT_FIXED_HEADER_BYTES + codecName.byteLength + taskName.byteLength);
-  if (headerBytes > MAX_HEADER_BYTES) throw new InvalidArgumentError('task', 'name is too long for a snapshot header');
-
+  const headerBytes = snapshotHeaderBytes(options.codec, task);
   let compression: Compression = options.compress ?? Compressions.NONE;
   if (!(compression in COMPRESSION_IDS)) throw new InvalidArgumentError('compress', `must be one of ${Object.values(Compressions).join(', ')}`);
   let stored = compression === Compressions.NONE ? payload : compress(payload, compression);
@@ -117,24 +112,64 @@ export function sealSnapshot(options: SealOptions): Uint8Array {
     stored = payload;
     compression = Compressions.NONE;
   }
-
   const out = new Uint8Array(headerBytes + stored.byteLength);
+  out.set(stored, headerBytes);
+  writeSnapshotHeader(out, { task, stateVersion, codec: options.codec, compression, rawBytes: payload.byteLength, payloadBytes: stored.byteLength, payloadChecksum: crc32c(stored) });
+  return out;
+}
+
+/** Bytes of header (padding included) of an envelope for this codec and task: where its payload starts. */
+export function snapshotHeaderBytes(codec: string, task: string): number {
+  const codecName = utf8(codec);
+  if (codecName.byteLength === 0 || codecName.byteLength > 255) throw new InvalidArgumentError('codec', 'name must be 1..255 UTF-8 bytes');
+  const headerBytes = align8(SNAPSHOT_FIXED_HEADER_BYTES + codecName.byteLength + utf8(task).byteLength);
+  if (headerBytes > MAX_HEADER_BYTES) throw new InvalidArgumentError('task', 'name is too long for a snapshot header');
+  return headerBytes;
+}
+
+export interface SnapshotHeaderFields {
+  task: string;
+  stateVersion: number;
+  codec: string;
+  compression?: Compression;
+  /** Stored payload bytes, already in place after the header. */
+  payloadBytes: number;
+  /** Raw payload bytes (default `payloadBytes`: no compression). */
+  rawBytes?: number;
+  /** CRC-32C of the stored payload. */
+  payloadChecksum: number;
+}
+
+/**
+ * Writes an envelope header into `out[0..H)` in front of a payload already at `out[H..)`. For a
+ * payload assembled from a checksummed chunk stream, its checksum combines the chunks' own
+ * (`crc32cCombine`), so no second pass over the payload is needed.
+ */
+export function writeSnapshotHeader(out: Uint8Array, fields: SnapshotHeaderFields): void {
+  const { task, stateVersion } = fields;
+  if (typeof task !== 'string') throw new InvalidArgumentError('task', 'must be a string');
+  if (!Number.isInteger(stateVersion) || stateVersion < 0 || stateVersion > MAX_STATE_VERSION) {
+    throw new InvalidArgumentError('stateVersion', 'must be an integer in 0..4294967295');
+  }
+  const codecName = utf8(fields.codec);
+  const taskName = utf8(task);
+  const headerBytes = snapshotHeaderBytes(fields.codec, task);
+  if (out.byteLength !== headerBytes + fields.payloadBytes) throw new InvalidArgumentError('out', `must be ${headerBytes + fields.payloadBytes} bytes (header and payload)`);
   const view = viewOf(out);
+  out.fill(0, 0, headerBytes);
   view.setUint32(0, SNAPSHOT_MAGIC, true);
   out[4] = SNAPSHOT_FORMAT_VERSION;
-  out[5] = COMPRESSION_IDS[compression];
+  out[5] = COMPRESSION_IDS[fields.compression ?? Compressions.NONE];
   out[6] = codecName.byteLength;
   view.setUint16(8, taskName.byteLength, true);
   view.setUint16(10, headerBytes, true);
   view.setUint32(12, stateVersion, true);
-  setU64(view, 16, stored.byteLength);
-  setU64(view, 24, payload.byteLength);
+  setU64(view, 16, fields.payloadBytes);
+  setU64(view, 24, fields.rawBytes ?? fields.payloadBytes);
   out.set(codecName, SNAPSHOT_FIXED_HEADER_BYTES);
   out.set(taskName, SNAPSHOT_FIXED_HEADER_BYTES + codecName.byteLength);
-  out.set(stored, headerBytes);
-  view.setUint32(32, crc32c(stored), true);
+  view.setUint32(32, fields.payloadChecksum >>> 0, true);
   view.setUint32(36, headerChecksum(out, headerBytes), true);
-  return out;
 }
 
 function headerChecksum(bytes: Uint8Array, headerBytes: number): number {
@@ -186,6 +221,11 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
 export interface OpenOptions {
   /** Refuse payloads whose raw (uncompressed) size exceeds this many bytes (default Infinity). */
   maxRawBytes?: number;
+  /**
+   * The caller has already verified every payload byte against checksums (a chunk stream whose
+   * combined checksum went into the header): the payload's checksum pass is skipped. Default false.
+   */
+  payloadVerified?: boolean;
 }
 
 /**
@@ -201,7 +241,7 @@ export function openSnapshot(bytes: Uint8Array, options: OpenOptions = {}): { he
   const maxRawBytes = options.maxRawBytes ?? DEFAULT_MAX_RAW_BYTES;
   if (header.rawBytes > maxRawBytes) throw envelopeError(`payload of ${header.rawBytes} bytes exceeds the limit of ${maxRawBytes} bytes`, 24);
   const stored = bytes.subarray(header.headerBytes, header.headerBytes + header.payloadBytes);
-  if (crc32c(stored) !== header.payloadChecksum) throw envelopeError('payload checksum mismatch', header.headerBytes);
+  if (!options.payloadVerified && crc32c(stored) !== header.payloadChecksum) throw envelopeError('payload checksum mismatch', header.headerBytes);
   if (header.compression === Compressions.NONE) return { header, payload: stored };
   let payload: Uint8Array;
   try {

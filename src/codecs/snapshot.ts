@@ -122,14 +122,26 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeSnapshotOptions
 
 /** Encodes `state` of `subject` into an envelope (synchronous; the codec must be loaded). */
 export function snapshotState<State>(subject: SnapshotSubject<State>, state: State, options: SnapshotStateOptions = {}): Uint8Array {
+  const { payload, ...fields } = encodeStatePayload(subject, state, options);
+  return sealSnapshot({ ...fields, payload, ...(options.compress === undefined ? {} : { compress: options.compress }) });
+}
+
+/** What goes into an envelope, not yet sealed: the codec's bytes and the header's fields. */
+export interface StatePayload {
+  task: string;
+  stateVersion: number;
+  codec: string;
+  payload: Uint8Array;
+}
+
+/**
+ * `state` of `subject` in its codec, without the envelope: for a stream that checksums the
+ * payload in chunks and seals the envelope at the other end (no copy, no second checksum pass).
+ */
+export function encodeStatePayload<State>(subject: SnapshotSubject<State>, state: State, options: SnapshotStateOptions = {}): StatePayload {
   const codec = (options.registry ?? defaultCodecRegistry).resolve(subject.codec);
-  return encodeSnapshot({
-    task: subject.name,
-    stateVersion: subject.version,
-    codec,
-    state: subject.snapshot ? subject.snapshot(state) : state,
-    ...(options.compress === undefined ? {} : { compress: options.compress }),
-  });
+  const payload = runEncode(codec, subject.snapshot ? subject.snapshot(state) : state);
+  return { task: subject.name, stateVersion: subject.version, codec: codec.name, payload };
 }
 
 /** Rebuilds `subject`'s state from an envelope (synchronous; the codec must be loaded). */
@@ -144,6 +156,7 @@ export function restoreState<State>(subject: SnapshotSubject<State>, bytes: Uint
     ...(isCodec(subject.codec) ? { codec: subject.codec } : {}),
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.maxRawBytes === undefined ? {} : { maxRawBytes: options.maxRawBytes }),
+    ...(options.payloadVerified === undefined ? {} : { payloadVerified: options.payloadVerified }),
   });
   return subject.restore ? subject.restore(decoded.state) : (decoded.state as State);
 }

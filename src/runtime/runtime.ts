@@ -28,7 +28,7 @@ import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './opt
 import { type Affinity, mergeAffinity, place, validateAffinity } from './placement.js';
 import { Supervisor } from './supervisor.js';
 import { type MigrateOptions, type MigrationReport, Migrator } from './migration.js';
-import { MigrationReceiver } from './migration-remote.js';
+import { MigrationReceiver } from './migration-receiver.js';
 import { ownerOf } from './partitions.js';
 import { type BucketPoint, type MetricPoint, type MetricQuery, MetricStore } from './metrics/metric-store.js';
 import { type DeviceSampler, Monitoring, type ResourceSample } from './metrics/monitor.js';

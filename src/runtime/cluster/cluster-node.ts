@@ -201,9 +201,9 @@ export class ClusterNode {
     }
   }
 
-  /** Asks another node a question its host answers (see ClusterHost.answer). */
-  request(node: string, kind: string, payload: unknown, timeoutMs = 5000): Promise<unknown> {
-    return this.requests.ask(node, kind, payload, timeoutMs);
+  /** Asks another node a question its host answers (see ClusterHost.answer); `timeoutError` makes the error of no answer in time. */
+  request(node: string, kind: string, payload: unknown, timeoutMs = 5000, timeoutError?: () => Error): Promise<unknown> {
+    return this.requests.ask(node, kind, payload, timeoutMs, timeoutError);
   }
 
   /** Fails every ask waiting on `node` at once. */

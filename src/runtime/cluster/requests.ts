@@ -48,12 +48,13 @@ export class PendingRequests {
     private readonly nextId: () => number,
   ) {}
 
-  ask(node: string, kind: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+  /** `timeoutError` makes the error a timeout rejects with (default a `NodeDownError`). */
+  ask(node: string, kind: string, payload: unknown, timeoutMs: number, timeoutError?: () => Error): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const id = this.nextId();
       const timer = this.clock.setTimer(() => {
         this.pending.delete(id);
-        reject(new NodeDownError(node, undefined, `no answer to ${kind} within ${timeoutMs} ms`));
+        reject(timeoutError ? timeoutError() : new NodeDownError(node, undefined, `no answer to ${kind} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { node, resolve, reject, timer });
       try {

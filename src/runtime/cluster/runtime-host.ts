@@ -134,6 +134,7 @@ export class RuntimeClusterHost implements ClusterHost {
         const options: MigrateOptions = {};
         if (typeof p['to'] === 'string') options.to = p['to'];
         if (p['mode'] === 'pre-copy' || p['mode'] === 'stop-and-copy') options.mode = p['mode'];
+        for (const k of ['phaseTimeoutMs', 'maxFinalMessages', 'maxRounds'] as const) if (typeof p[k] === 'number') options[k] = p[k];
         return this.rt.migrator.migrate(String(p['task']), options);
       }
       return this.rt.migrationReceiver.answer(kind, p);
