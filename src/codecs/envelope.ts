@@ -12,13 +12,14 @@
  * | 4      | 1     | envelope format version (1)                                   |
  * | 5      | 1     | compression: 0 none, 1 deflate (raw), 2 brotli                |
  * | 6      | 1     | codec name length C (1..255)                                  |
- * | 7      | 1     | reserved, 0                                                   |
+ * | 7      | 1     | flags: bit 0, the payload checksum is CRC-32 (zlib's), not    |
+ * |        |       | CRC-32C; other bits 0                                         |
  * | 8      | 2     | task name length T                                            |
  * | 10     | 2     | header length H = 40 + C + T rounded up to a multiple of 8    |
  * | 12     | 4     | task state version (u32)                                      |
  * | 16     | 8     | payload length P as stored (u64)                              |
  * | 24     | 8     | raw length R, before compression (u64; equals P when none)    |
- * | 32     | 4     | CRC-32C of the P stored payload bytes                         |
+ * | 32     | 4     | CRC-32C (flagged: CRC-32) of the P stored payload bytes       |
  * | 36     | 4     | CRC-32C of header bytes 0..35 followed by bytes 40..H-1       |
  * | 40     | C     | codec name (UTF-8)                                            |
  * | 40 + C | T     | task name (UTF-8), then zero padding up to H                  |
@@ -30,6 +31,7 @@
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { align8, fromUtf8, getU64, setU64, utf8, viewOf } from './bytes.js';
 import { crc32c } from './crc32c.js';
+import { type ChecksumKind, checksumOf } from './checksums.js';
 import { CodecError, CodecOperations, describeError } from './errors.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -38,6 +40,8 @@ export const SNAPSHOT_FORMAT_VERSION = 1;
 export const SNAPSHOT_FIXED_HEADER_BYTES = 40;
 const MAX_HEADER_BYTES = 0xffff;
 const MAX_STATE_VERSION = 0xffff_ffff;
+/** Byte 7, bit 0: the payload checksum is CRC-32 (zlib's). */
+const FLAG_CRC32 = 1;
 
 export const Compressions = {
   NONE: 'none',
@@ -64,6 +68,8 @@ export interface SnapshotHeader {
   /** Payload bytes before compression: what the codec produced. */
   rawBytes: number;
   payloadChecksum: number;
+  /** What `payloadChecksum` is: `crc32c`, or `crc32` when flagged. */
+  checksum: ChecksumKind;
 }
 
 export interface SealOptions {
@@ -136,8 +142,9 @@ export interface SnapshotHeaderFields {
   payloadBytes: number;
   /** Raw payload bytes (default `payloadBytes`: no compression). */
   rawBytes?: number;
-  /** CRC-32C of the stored payload. */
+  /** Checksum of the stored payload (CRC-32C unless `checksum` says `crc32`). */
   payloadChecksum: number;
+  checksum?: ChecksumKind;
 }
 
 /**
@@ -161,6 +168,7 @@ export function writeSnapshotHeader(out: Uint8Array, fields: SnapshotHeaderField
   out[4] = SNAPSHOT_FORMAT_VERSION;
   out[5] = COMPRESSION_IDS[fields.compression ?? Compressions.NONE];
   out[6] = codecName.byteLength;
+  out[7] = fields.checksum === 'crc32' ? FLAG_CRC32 : 0;
   view.setUint16(8, taskName.byteLength, true);
   view.setUint16(10, headerBytes, true);
   view.setUint32(12, stateVersion, true);
@@ -192,7 +200,8 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
   if (headerChecksum(bytes, headerBytes) !== view.getUint32(36, true)) throw envelopeError('header checksum mismatch', 36);
 
   const compression = COMPRESSION_BY_ID[bytes[5]!];
-  if (compression === undefined || bytes[7] !== 0) throw envelopeError(`compression ${bytes[5]} is not known`, 5);
+  if (compression === undefined) throw envelopeError(`compression ${bytes[5]} is not known`, 5);
+  if ((bytes[7]! & ~FLAG_CRC32) !== 0) throw envelopeError(`flags ${bytes[7]} are not known`, 7);
   const payloadBytes = getU64(view, 16);
   const rawBytes = getU64(view, 24);
   if (Number.isNaN(payloadBytes) || Number.isNaN(rawBytes) || (compression === Compressions.NONE && rawBytes !== payloadBytes)) {
@@ -215,6 +224,7 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
     payloadBytes,
     rawBytes,
     payloadChecksum: view.getUint32(32, true),
+    checksum: bytes[7] === FLAG_CRC32 ? 'crc32' : 'crc32c',
   };
 }
 
@@ -241,7 +251,7 @@ export function openSnapshot(bytes: Uint8Array, options: OpenOptions = {}): { he
   const maxRawBytes = options.maxRawBytes ?? DEFAULT_MAX_RAW_BYTES;
   if (header.rawBytes > maxRawBytes) throw envelopeError(`payload of ${header.rawBytes} bytes exceeds the limit of ${maxRawBytes} bytes`, 24);
   const stored = bytes.subarray(header.headerBytes, header.headerBytes + header.payloadBytes);
-  if (!options.payloadVerified && crc32c(stored) !== header.payloadChecksum) throw envelopeError('payload checksum mismatch', header.headerBytes);
+  if (!options.payloadVerified && checksumOf(header.checksum, stored) !== header.payloadChecksum) throw envelopeError('payload checksum mismatch', header.headerBytes);
   if (header.compression === Compressions.NONE) return { header, payload: stored };
   let payload: Uint8Array;
   try {

@@ -111,14 +111,14 @@ export class MigrationReceiver {
       case MigrationRequests.chunk: {
         const m = this.expect(mid);
         const assembler = (m.assembler ??= this.assemblerFor(m, p['meta']));
-        assembler.push(p['chunk'] as Uint8Array);
+        assembler.pushParts(p['head'] as Uint8Array, p['body'] as Uint8Array);
         if (assembler.progress.done) {
           // Restore now, off the pause: with pre-copy the source is still serving.
           const payload = assembler.finish();
           if (m.meta) {
             // Seal the envelope in the room left in front: its checksum combines the chunks' own.
             m.bytes = assembler.framed();
-            writeSnapshotHeader(m.bytes, { ...m.meta, payloadBytes: payload.byteLength, payloadChecksum: assembler.checksum });
+            writeSnapshotHeader(m.bytes, { ...m.meta, payloadBytes: payload.byteLength, payloadChecksum: assembler.checksum, checksum: assembler.checksumKind ?? 'crc32c' });
           } else m.bytes = payload;
           if (m.family) this.restoreFamily(m, m.family, m.bytes);
           else m.state = restoreState(m.def, m.bytes, { registry: this.rt.codecs, payloadVerified: m.meta !== undefined });

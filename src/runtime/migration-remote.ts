@@ -36,6 +36,8 @@ export const MigrationRequests = {
   start: 'mig.start',
 } as const;
 
+const NO_BYTES = new Uint8Array(0);
+
 export interface RemoteMigrationOptions {
   /** `stop-and-copy` (default) freezes the task for the whole copy; `pre-copy` streams while it serves, then replays its log. */
   mode: 'stop-and-copy' | 'pre-copy';
@@ -64,7 +66,8 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
   if (why) throw new NoResourceError(cell.def.name, why.constraint, [{ resource: target.device.id, ...why }]);
   const phase = () => report.phases.at(-1)?.phase ?? 'propose';
   const timeout = (step: string) => () => new MigrationTimeoutError(cell.id, phase(), options.phaseTimeoutMs, step);
-  const ask = (kind: string, payload: unknown) => cluster.request(target.node, kind, payload, options.phaseTimeoutMs, timeout(`the answer of node ${target.node} to ${kind}`));
+  const ask = (kind: string, payload: unknown, tail?: Uint8Array) =>
+    cluster.request(target.node, kind, payload, options.phaseTimeoutMs, { timeoutError: timeout(`the answer of node ${target.node} to ${kind}`), ...(tail ? { tail } : {}) });
   let committed = false;
   let frozenAt = 0;
   const restarts = cell.restartCount;
@@ -74,7 +77,8 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     const single = family.length === 1 ? encodeStatePayload(cell.def, cell.state, { registry: rt.codecs }) : undefined;
     const bytes = single ? single.payload : cborEncode(family.map((c) => [c.id, snapshotState(c.def, c.state, { registry: rt.codecs })]));
     const meta = single ? { task: single.task, codec: single.codec, stateVersion: single.stateVersion } : null;
-    await streamChunks(bytes, (chunk, index) => ask(MigrationRequests.chunk, index === 0 ? { mid, chunk, meta } : { mid, chunk }));
+        // The chunk's payload is the request's last field: it goes into the link's frame uncopied till then.
+    await streamChunks(bytes, ({ head, payload }, index) => ask(MigrationRequests.chunk, index === 0 ? { mid, head, meta, body: NO_BYTES } : { mid, head, body: NO_BYTES }, payload));
     report.bytes += bytes.byteLength;
   };
   const sendLog = async (log: unknown[]) => {

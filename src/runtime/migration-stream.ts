@@ -4,8 +4,8 @@
  * checked and placed the chunk. Flow control is a window of unacknowledged bytes, so a slow
  * target (or a full link) slows the source; between chunks the event loop runs, so the node
  * keeps serving its other tasks (and, with pre-copy, the moving task itself) while a large state
- * streams. Each chunk is checksummed once here and once at the target; nothing else passes over
- * the whole state (the target seals the envelope from the chunks' checksums).
+ * streams. Each chunk is checksummed once here and once at the target (CRC-32, native); nothing
+ * else passes over the whole state (the target seals the envelope from the chunks' checksums).
  */
 import { ChunkProducer } from '../codecs/chunk-format.js';
 
@@ -16,15 +16,16 @@ export const STREAM_WINDOW_BYTES = 16 * 2 ** 20;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Sends `bytes` as chunks through `send` (which resolves on the target's acknowledgement); rejects with the first failure. */
-export async function streamChunks(bytes: Uint8Array, send: (chunk: Uint8Array, index: number) => Promise<unknown>): Promise<void> {
-  const producer = new ChunkProducer(bytes, { chunkBytes: STREAM_CHUNK_BYTES });
+/** Sends `bytes` as chunks (header and payload view apart: the payload is copied once, into the link's frame) through `send` (which resolves on the target's acknowledgement); rejects with the first failure. */
+export async function streamChunks(bytes: Uint8Array, send: (chunk: { head: Uint8Array; payload: Uint8Array }, index: number) => Promise<unknown>): Promise<void> {
+  // zlib's CRC-32 (native) rather than the default CRC-32C (JavaScript): several times cheaper per byte at both ends.
+  const producer = new ChunkProducer(bytes, { chunkBytes: STREAM_CHUNK_BYTES, checksum: 'crc32' });
   const window = Math.max(1, Math.floor(STREAM_WINDOW_BYTES / STREAM_CHUNK_BYTES));
   const inflight = new Set<Promise<unknown>>();
   let failure: { err: unknown } | undefined;
   for (let i = 0; i < producer.count; i++) {
     if (failure) throw failure.err;
-    const acked = send(producer.chunk(i), i);
+    const acked = send(producer.parts(i), i);
     inflight.add(acked);
     acked.then(
       () => inflight.delete(acked),

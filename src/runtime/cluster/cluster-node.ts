@@ -13,14 +13,14 @@ import type { Reply } from '../../actors/reply.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { listen, type SocketServer } from '../ws-adapter.js';
-import { Env, type Envelope, decodeFrame, encodeEnvelope, frameOf } from '../transport/frames.js';
+import { Env, type Envelope, decodeFrame, encodeEnvelope, encodeEnvelopeWithTail, frameOf, joined } from '../transport/frames.js';
 import { acceptLink, dialLink, type HandshakeOptions } from '../transport/handshake.js';
 import { CloseCode, type Link, type LinkLimits } from '../transport/link.js';
 import { errorFromWire } from '../transport/wire-errors.js';
 import { Control, type DirEntry, type MemberInfo } from './types.js';
 import type { ClusterHost } from './host.js';
 import { Rms } from './rms.js';
-import { PendingRequests, RemoteReply } from './requests.js';
+import { PendingRequests, RemoteReply, type RequestExtras } from './requests.js';
 
 export interface ResolvedClusterOptions {
   listen: { host: string; port: number } | undefined;
@@ -74,7 +74,7 @@ export class ClusterNode {
   ) {
     this.id = host.nodeId;
     this.cache = new LRUCache({ max: options.directoryCacheSize });
-    this.requests = new PendingRequests(clock, (node, env) => this.sendTo(node, env), () => ++this.askSeq);
+    this.requests = new PendingRequests(clock, (node, env, tail) => this.sendTo(node, env, tail), () => ++this.askSeq);
     this.rms = options.rms ? new Rms(this, host, clock, log) : undefined;
     if (this.rms) this.rmsNode = this.id;
     this.handshake = { nodeId: this.id, secret: options.secret, meta: {}, limits: options.limits, clock, log };
@@ -201,9 +201,9 @@ export class ClusterNode {
     }
   }
 
-  /** Asks another node a question its host answers (see ClusterHost.answer); `timeoutError` makes the error of no answer in time. */
-  request(node: string, kind: string, payload: unknown, timeoutMs = 5000, timeoutError?: () => Error): Promise<unknown> {
-    return this.requests.ask(node, kind, payload, timeoutMs, timeoutError);
+  /** Asks another node a question its host answers (see ClusterHost.answer); see `PendingRequests#ask` for `extra`. */
+  request(node: string, kind: string, payload: unknown, timeoutMs = 5000, extra: RequestExtras = {}): Promise<unknown> {
+    return this.requests.ask(node, kind, payload, timeoutMs, extra);
   }
 
   /** Fails every ask waiting on `node` at once. */
@@ -257,15 +257,19 @@ export class ClusterNode {
     );
   }
 
-  /** Sends an envelope to a node; throws NodeDownError or LinkOverloadedError. */
-  sendTo(node: string, env: Envelope): void {
+  /**
+   * Sends an envelope to a node; throws NodeDownError or LinkOverloadedError. With `tail`, the
+   * envelope's last encoded value is an empty byte string that `tail` fills, uncopied until the frame.
+   */
+  sendTo(node: string, env: Envelope, tail?: Uint8Array): void {
     const link = this.links.get(node);
     if (link?.isOpen) {
-      link.send(env);
+      if (tail) link.sendEncoded(encodeEnvelopeWithTail(env, tail));
+      else link.send(env);
       return;
     }
     if (!this.members.has(node)) throw new NodeDownError(node, undefined, 'not a member of the cluster');
-    const bytes = encodeEnvelope(env);
+    const bytes = tail ? joined(encodeEnvelopeWithTail(env, tail)) : encodeEnvelope(env);
     const queue = this.waitingForLink.get(node) ?? [];
     const queuedBytes = queue.reduce((n, b) => n + b.length, 0);
     if (queuedBytes + bytes.length > this.options.limits.maxPendingBytes) throw new LinkOverloadedError(node, queuedBytes, this.options.limits.maxPendingBytes);
