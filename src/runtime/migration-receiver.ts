@@ -152,11 +152,12 @@ export class MigrationReceiver {
     if (!m.restored || !m.bytes) throw new InvalidArgumentError('commit', 'the snapshot is not complete');
     this.drop(mid);
     const now = this.rt.clock.now();
+    const inputs = new Map(Array.isArray(p['inputs']) ? (p['inputs'] as Array<[string, unknown]>).map(([id, input]) => [String(id), input] as const) : []);
     const members: FamilyMember[] = m.family ?? [{ id: m.id, def: m.def, parent: null, state: m.state, bytes: m.bytes }];
     for (const f of members) {
       const root = f.id === m.id;
       const entry = { id: f.id, task: f.def.name, node: this.rt.name, resource: m.resource, epoch: root ? Number(p['epoch']) : (f.epoch ?? Number(p['epoch'])), parent: root ? null : f.parent };
-      this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined);
+      this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined, inputs.get(f.id));
       const cell = this.rt.directory.get(f.id);
       if (!cell) continue;
       // Until the source has forwarded its queue, messages arriving here wait behind it. Should

@@ -123,7 +123,9 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     }
     report.phases.push({ phase: 'commit', atMs: clock.now() });
     const epoch = cell.epoch + 1;
-    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null });
+    // Spawn inputs go along so that a restart at the target runs `init` as it would have here.
+    const inputs = family.map((c) => [c.id, portable(c.input)]);
+    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs });
     committed = true;
     report.phases.push({ phase: 'redirect', atMs: clock.now() });
     for (const c of family) rt.handOff(c, target.node, c === cell ? epoch : c.epoch + 1, `${mid}|${c.id}`);
@@ -135,6 +137,16 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
       cluster.request(target.node, MigrationRequests.abort, { mid }).catch(() => {});
       for (const c of family) if (c.status !== 'stopped') c.thaw();
     }
+  }
+}
+
+/** `value` if it can cross a link, else undefined (an input no codec carries is dropped, not fatal). */
+function portable(value: unknown): unknown {
+  try {
+    cborEncode(value);
+    return value;
+  } catch {
+    return undefined;
   }
 }
 

@@ -369,12 +369,12 @@ export class RuntimeImpl implements Runtime, CellHost {
     return group;
   }
 
-  /** Takes over a task a migration brought here, with its live state (epoch from the entry). */
-  adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined): void {
+  /** Takes over a task a migration brought here, with its live state (epoch from the entry) and its spawn input (for restarts). */
+  adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined, input?: unknown): void {
     const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
     const resource = parent?.resource ?? this.resourceActors.get(entry.resource);
     if (!resource) throw new UnknownResourceError(entry.resource);
-    this.createCell(def, entry.id, resource, parent, undefined, affinity ?? def.affinity, { epoch: entry.epoch, restore: undefined, adopt: { state, snapshot } });
+    this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: undefined, adopt: { state, snapshot } });
   }
 
   restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity): void {
