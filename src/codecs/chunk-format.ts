@@ -103,33 +103,44 @@ export function readChunkHeader(frame: Uint8Array): ChunkHeader | string {
 /**
  * Cuts `bytes` into chunk frames, pulled one at a time. The producer keeps a reference to
  * `bytes` (no copy of the whole); each frame is a fresh buffer holding a copy of its slice.
+ * `bytes` may be a list of pieces standing for their concatenation (never joined: a chunk's
+ * payload is a view of one piece, or a copy when it spans two).
  */
 export class ChunkProducer implements IterableIterator<Uint8Array> {
   readonly streamId: string;
   readonly chunkBytes: number;
   readonly count: number;
   readonly totalBytes: number;
-  private readonly bytes: Uint8Array;
+  private readonly pieces: readonly Uint8Array[];
+  /** Where each piece starts in the stream. */
+  private readonly starts: number[];
   private readonly streamIdBytes: Uint8Array;
   private nextIndex = 0;
   readonly checksum: ChecksumKind;
 
-  constructor(bytes: Uint8Array, options: ChunkStreamOptions = {}) {
-    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('bytes', 'must be a Uint8Array');
+  constructor(bytes: Uint8Array | readonly Uint8Array[], options: ChunkStreamOptions = {}) {
+    const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
+    if (!Array.isArray(pieces) || !pieces.every((p) => p instanceof Uint8Array)) throw new InvalidArgumentError('bytes', 'must be a Uint8Array (or a list of them)');
+    this.pieces = pieces;
+    this.starts = [];
+    let total = 0;
+    for (const p of pieces) {
+      this.starts.push(total);
+      total += p.byteLength;
+    }
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     if (!Number.isInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > MAX_CHUNK_BYTES) {
       throw new InvalidArgumentError('chunkBytes', `must be an integer in 1..${MAX_CHUNK_BYTES}`);
     }
     const streamId = options.streamId ?? newStreamId();
     if (!/^[0-9a-f]{16}$/.test(streamId)) throw new InvalidArgumentError('streamId', 'must be 16 lowercase hex digits');
-    const count = chunkCount(bytes.byteLength, chunkBytes);
+    const count = chunkCount(total, chunkBytes);
     if (count > MAX_CHUNK_COUNT) throw new InvalidArgumentError('chunkBytes', 'is too small: the snapshot would need more than 2^32-1 chunks');
-    this.bytes = bytes;
     this.chunkBytes = chunkBytes;
     this.streamId = streamId;
     this.streamIdBytes = Buffer.from(streamId, 'hex');
     this.count = count;
-    this.totalBytes = bytes.byteLength;
+    this.totalBytes = total;
     this.checksum = options.checksum ?? 'crc32c';
     if (this.checksum !== 'crc32c' && this.checksum !== 'crc32') throw new InvalidArgumentError('checksum', 'must be crc32c or crc32');
   }
@@ -150,7 +161,7 @@ export class ChunkProducer implements IterableIterator<Uint8Array> {
   parts(index: number): { head: Uint8Array; payload: Uint8Array } {
     if (!Number.isInteger(index) || index < 0 || index >= this.count) throw new InvalidArgumentError('index', `must be an integer in 0..${this.count - 1}`);
     const offset = index * this.chunkBytes;
-    const payload = this.bytes.subarray(offset, Math.min(offset + this.chunkBytes, this.totalBytes));
+    const payload = this.slice(offset, Math.min(offset + this.chunkBytes, this.totalBytes));
     const head = new Uint8Array(CHUNK_HEADER_BYTES);
     const view = viewOf(head);
     view.setUint32(0, CHUNK_MAGIC, true);
@@ -168,6 +179,24 @@ export class ChunkProducer implements IterableIterator<Uint8Array> {
     return { head, payload };
   }
 
+  /** Bytes [start, end) of the stream: a view within one piece, a copy across pieces. */
+  private slice(start: number, end: number): Uint8Array {
+    let i = this.starts.length - 1;
+    while (i > 0 && this.starts[i]! > start) i--;
+    const first = this.pieces[i]!;
+    const at = start - this.starts[i]!;
+    if (at + (end - start) <= first.byteLength || this.pieces.length === 1) return first.subarray(at, at + (end - start));
+    const out = new Uint8Array(end - start);
+    for (let k = i, filled = 0; filled < out.byteLength; k++) {
+      const piece = this.pieces[k]!;
+      const from = k === i ? at : 0;
+      const take = Math.min(piece.byteLength - from, out.byteLength - filled);
+      out.set(piece.subarray(from, from + take), filled);
+      filled += take;
+    }
+    return out;
+  }
+
   next(): IteratorResult<Uint8Array, undefined> {
     if (this.nextIndex >= this.count) return { done: true, value: undefined };
     return { done: false, value: this.chunk(this.nextIndex++) };
@@ -179,6 +208,6 @@ export class ChunkProducer implements IterableIterator<Uint8Array> {
 }
 
 /** A pull-based chunk stream over `bytes` (see `ChunkProducer`). */
-export function createChunkStream(bytes: Uint8Array, options: ChunkStreamOptions = {}): ChunkProducer {
+export function createChunkStream(bytes: Uint8Array | readonly Uint8Array[], options: ChunkStreamOptions = {}): ChunkProducer {
   return new ChunkProducer(bytes, options);
 }

@@ -62,7 +62,7 @@ interface Incoming {
 export class MigrationReceiver {
   private readonly incoming = new Map<string, Incoming>();
   /** Adopted tasks waiting for their source's forwarded mailbox, by migration id. */
-  private readonly holding = new Map<string, { taskId: string; timer: TimerHandle }>();
+  private readonly holding = new Map<string, { taskId: string; timer: TimerHandle; redirected: boolean; flushed: boolean }>();
 
   constructor(private readonly rt: RuntimeImpl) {}
 
@@ -150,6 +150,7 @@ export class MigrationReceiver {
     const m = this.expect(mid);
     await m.chain;
     if (!m.restored || !m.bytes) throw new InvalidArgumentError('commit', 'the snapshot is not complete');
+    const source = mid.slice(0, mid.lastIndexOf(':'));
     this.drop(mid);
     const now = this.rt.clock.now();
     const inputs = new Map(Array.isArray(p['inputs']) ? (p['inputs'] as Array<[string, unknown]>).map(([id, input]) => [String(id), input] as const) : []);
@@ -163,9 +164,13 @@ export class MigrationReceiver {
       // Until the source has forwarded its queue, messages arriving here wait behind it. Should
       // the source never say so (it died), they are let through after a while.
       cell.held = [];
+      cell.heldFrom = source;
       const key = `${mid}|${f.id}`;
-      const timer = this.rt.clock.setTimer(() => this.redirected(key), REDIRECT_WAIT_MS);
-      this.holding.set(key, { taskId: f.id, timer });
+      const timer = this.rt.clock.setTimer(() => this.release(key), REDIRECT_WAIT_MS);
+      // This node's own sends to the task, made before it took over, went to the source: a marker
+      // behind them through the source says when they are all back (so local sends keep their order).
+      const flushed = !this.rt.cluster?.flushThrough(source, f.id);
+      this.holding.set(key, { taskId: f.id, timer, redirected: false, flushed });
     }
     return { committed: true };
   }
@@ -205,16 +210,34 @@ export class MigrationReceiver {
     cell?.kick();
   }
 
-  /** The source is done forwarding: what arrived here meanwhile follows, in arrival order. */
-  redirected(mid: string): void {
-    const h = this.holding.get(mid);
+  /** The source is done forwarding its queue. */
+  redirected(key: string): void {
+    const h = this.holding.get(key);
     if (!h) return;
-    this.holding.delete(mid);
+    h.redirected = true;
+    if (h.flushed) this.release(key);
+  }
+
+  /** This node's own earlier sends to `taskId` are back from the source. */
+  flushed(taskId: string): void {
+    for (const [key, h] of this.holding) {
+      if (h.taskId !== taskId) continue;
+      h.flushed = true;
+      if (h.redirected) this.release(key);
+    }
+  }
+
+  /** Both are in (or the wait is over): what arrived here meanwhile follows, in arrival order. */
+  private release(key: string): void {
+    const h = this.holding.get(key);
+    if (!h) return;
+    this.holding.delete(key);
     h.timer.cancel();
     const cell = this.rt.directory.get(h.taskId);
     if (!cell?.held) return;
     const held = cell.held;
     cell.held = undefined;
+    cell.heldFrom = undefined;
     for (const { msg, reply } of held) {
       try {
         this.rt.deliver(cell, msg, reply);

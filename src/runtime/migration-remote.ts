@@ -18,7 +18,7 @@
  */
 import { MigrationTimeoutError, NoResourceError } from '../errors.js';
 import type { TaskCell } from '../actors/task-cell.js';
-import { encodeStatePayload, snapshotState } from '../codecs/snapshot.js';
+import { encodeStatePayload, encodeStatePayloadPieces, snapshotState } from '../codecs/snapshot.js';
 import { cborEncode } from '../codecs/cbor.js';
 import { unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
@@ -71,15 +71,19 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
   let committed = false;
   let frozenAt = 0;
   const restarts = cell.restartCount;
-  const sendSnapshot = async () => {
+  /** `frozen`: the family takes no turn until commit or abort, so its large byte arrays can be streamed in place. */
+  const sendSnapshot = async (frozen: boolean) => {
     // One task: the codec's bytes go over bare and the target seals the envelope around them
     // from the chunks' checksums. A family: one bundle of sealed envelopes.
-    const single = family.length === 1 ? encodeStatePayload(cell.def, cell.state, { registry: rt.codecs }) : undefined;
-    const bytes = single ? single.payload : cborEncode(family.map((c) => [c.id, snapshotState(c.def, c.state, { registry: rt.codecs })]));
-    const meta = single ? { task: single.task, codec: single.codec, stateVersion: single.stateVersion } : null;
-        // The chunk's payload is the request's last field: it goes into the link's frame uncopied till then.
-    await streamChunks(bytes, ({ head, payload }, index) => ask(MigrationRequests.chunk, index === 0 ? { mid, head, meta, body: NO_BYTES } : { mid, head, body: NO_BYTES }, payload));
-    report.bytes += bytes.byteLength;
+    let bytes: Uint8Array | Uint8Array[];
+    let meta: { task: string; codec: string; stateVersion: number } | null = null;
+    if (family.length === 1) {
+      const single = frozen ? encodeStatePayloadPieces(cell.def, cell.state, { registry: rt.codecs }) : encodeStatePayload(cell.def, cell.state, { registry: rt.codecs });
+      bytes = 'pieces' in single ? single.pieces : single.payload;
+      meta = { task: single.task, codec: single.codec, stateVersion: single.stateVersion };
+    } else bytes = cborEncode(family.map((c) => [c.id, snapshotState(c.def, c.state, { registry: rt.codecs })]));
+    // The chunk's payload is the request's last field: it goes into the link's frame uncopied till then.
+    report.bytes += await streamChunks(bytes, ({ head, payload }, index) => ask(MigrationRequests.chunk, index === 0 ? { mid, head, meta, body: NO_BYTES } : { mid, head, body: NO_BYTES }, payload));
   };
   const sendLog = async (log: unknown[]) => {
     const encoded = cborEncode(log);
@@ -100,7 +104,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     if (options.mode === 'pre-copy') {
       // The snapshot and the log start at the same turn boundary: the task serves on meanwhile.
       cell.migrationLog = [];
-      await sendSnapshot();
+      await sendSnapshot(false);
       while (report.preCopyRounds < options.maxRounds && cell.migrationLog.length > options.maxFinalMessages) {
         const log = cell.migrationLog;
         cell.migrationLog = [];
@@ -119,7 +123,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
       cell.migrationLog = undefined;
       await sendLog(log);
     } else {
-      await sendSnapshot();
+      await sendSnapshot(true);
     }
     report.phases.push({ phase: 'commit', atMs: clock.now() });
     const epoch = cell.epoch + 1;

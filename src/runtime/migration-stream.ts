@@ -16,8 +16,12 @@ export const STREAM_WINDOW_BYTES = 16 * 2 ** 20;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Sends `bytes` as chunks (header and payload view apart: the payload is copied once, into the link's frame) through `send` (which resolves on the target's acknowledgement); rejects with the first failure. */
-export async function streamChunks(bytes: Uint8Array, send: (chunk: { head: Uint8Array; payload: Uint8Array }, index: number) => Promise<unknown>): Promise<void> {
+/**
+ * Sends `bytes` (or the concatenation of its pieces) as chunks (header and payload view apart:
+ * the payload is copied once, into the link's frame) through `send` (which resolves on the
+ * target's acknowledgement). Resolves with the bytes sent; rejects with the first failure.
+ */
+export async function streamChunks(bytes: Uint8Array | readonly Uint8Array[], send: (chunk: { head: Uint8Array; payload: Uint8Array }, index: number) => Promise<unknown>): Promise<number> {
   // zlib's CRC-32 (native) rather than the default CRC-32C (JavaScript): several times cheaper per byte at both ends.
   const producer = new ChunkProducer(bytes, { chunkBytes: STREAM_CHUNK_BYTES, checksum: 'crc32' });
   const window = Math.max(1, Math.floor(STREAM_WINDOW_BYTES / STREAM_CHUNK_BYTES));
@@ -39,4 +43,5 @@ export async function streamChunks(bytes: Uint8Array, send: (chunk: { head: Uint
   }
   await Promise.all(inflight).catch(() => {});
   if (failure) throw failure.err;
+  return producer.totalBytes;
 }

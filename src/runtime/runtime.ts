@@ -544,12 +544,13 @@ export class RuntimeImpl implements Runtime, CellHost {
     return slot.promise as Promise<R>;
   }
 
-  deliver(cell: TaskCell, msg: unknown, reply: Reply | undefined): void {
+  /** `fromNode`: the node the message came from over a link, if any (a migration's source is not held back). */
+  deliver(cell: TaskCell, msg: unknown, reply: Reply | undefined, fromNode?: string): void {
     // With simulateSerialization a local message crosses the codec as a remote one would: a
     // message that cannot is the sender's error (CodecError), found long before a migration.
     if (this.simulateSerialization) msg = cborDecode(cborEncode(msg));
     if (cell.partitionOwners.size > 0) cell = ownerOf(cell, msg);
-    if (cell.held && cell.held.length + cell.mailbox.length < cell.mailbox.capacity) {
+    if (cell.held && (fromNode === undefined || fromNode !== cell.heldFrom) && cell.held.length + cell.mailbox.length < cell.mailbox.capacity) {
       cell.held.push({ msg, reply });
       return;
     }
@@ -586,6 +587,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     cell.resource.detach(cell);
     this.system.stop(cell.handle);
     cluster.learn(cell.id, node, epoch);
+    cluster.handedOff(cell.id, node);
     // What was queued here goes ahead of anything that reached the target directly: one
     // envelope, then the marker that lets the target take its held messages.
     const items = cell.mailbox.drain().map(({ msg, reply }) => [msg, reply ? cluster.expectReply(node, cell.id, reply) : null] as const);

@@ -60,6 +60,8 @@ export class ClusterNode {
   private readonly locating = new Map<string, Array<{ msg: unknown; reply: Reply | undefined }>>();
   private readonly pendingAsks = new Map<number, PendingAsk>();
   private askSeq = 0;
+  /** Tasks this node handed to another by migration, and to which node (the most recent 10,000). */
+  private readonly handedOffTo = new Map<string, string>();
   private readonly switching = new Map<string, { queue: Array<{ msg: unknown; reply: Reply | undefined }>; timer: TimerHandle }>();
   private readonly requests: PendingRequests;
   private timers: TimerHandle[] = [];
@@ -395,6 +397,21 @@ export class ClusterNode {
     }
   }
 
+  /** A migration moved a local task to `node`: its stragglers from `node` itself go back there. */
+  handedOff(taskId: string, node: string): void {
+    this.handedOffTo.delete(taskId);
+    this.handedOffTo.set(taskId, node);
+    if (this.handedOffTo.size > 10_000) this.handedOffTo.delete(this.handedOffTo.keys().next().value!);
+  }
+
+  /**
+   * Sends a marker for `taskId` through `via` (a migration's source) that comes back here once
+   * everything this node sent to the task through `via` before it has been forwarded back.
+   */
+  flushThrough(via: string, taskId: string): boolean {
+    return this.trySend(via, [Env.control, Control.flush, { task: taskId, to: this.id, from: this.id }]);
+  }
+
   /** Records where a task lives now (from a directory update or a `moved` answer). */
   learn(taskId: string, node: string, epoch: number): void {
     const known = this.cache.get(taskId);
@@ -440,9 +457,14 @@ export class ClusterNode {
   }
 
   private inbound(link: Link, taskId: string, msg: unknown, reply: Reply | undefined): void {
-    if (this.host.deliverLocal(taskId, msg, reply)) return;
+    if (this.host.deliverLocal(taskId, msg, reply, link.peer)) return;
     // Not here (any more): forward it, and tell the sender's node where the task went.
     const loc = this.cache.get(taskId) ?? (this.rms ? this.rms.directory.get(taskId) : undefined);
+    if (loc && loc.node === link.peer && this.handedOffTo.get(taskId) === link.peer) {
+      // Sent by the very node this one handed the task to, before it took over: back it goes.
+      this.route(taskId, msg, reply);
+      return;
+    }
     if (loc && loc.node !== this.id && loc.node !== link.peer) {
       // Forward first: the straggler leaves for the new owner before its sender can learn the
       // new place and send there directly.
@@ -483,7 +505,8 @@ export class ClusterNode {
         this.trySend(String(p['to']), [Env.control, Control.flushArrive, { task: p['task'], from: p['from'] }]);
         return;
       case Control.flushArrive:
-        this.trySend(String(p['from']), [Env.control, Control.flushAck, { task: p['task'] }]);
+        if (p['from'] === this.id) this.host.migrationFlushed(String(p['task']));
+        else this.trySend(String(p['from']), [Env.control, Control.flushAck, { task: p['task'] }]);
         return;
       case Control.flushAck:
         this.switched(String(p['task']));

@@ -45,11 +45,11 @@ export class RuntimeClusterHost implements ClusterHost {
     return [...this.rt.directory.values()].map((c) => dirEntry(this.rt.name, c));
   }
 
-  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined): boolean {
+  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined, fromNode?: string): boolean {
     const cell = this.rt.directory.get(taskId);
     if (!cell) return false;
     try {
-      this.rt.deliver(cell, msg, reply);
+      this.rt.deliver(cell, msg, reply, fromNode);
     } catch (err) {
       // A plain send from another node into a full mailbox: the sender is remote, so the
       // message goes to dead letters here rather than an exception into the link.
@@ -145,6 +145,10 @@ export class RuntimeClusterHost implements ClusterHost {
 
   migrationForwarded(mid: string, items: Array<{ msg: unknown; reply: Reply | undefined }>): void {
     this.rt.migrationReceiver.forwarded(mid, items);
+  }
+
+  migrationFlushed(taskId: string): void {
+    this.rt.migrationReceiver.flushed(taskId);
   }
 
   migrationRedirected(mid: string): void {
