@@ -9,14 +9,13 @@ import type { TaskDefinition } from '../actors/task.js';
 import { ChunkAssembler } from '../codecs/chunk-assembler.js';
 import { restoreState } from '../codecs/snapshot.js';
 import { snapshotHeaderBytes, writeSnapshotHeader } from '../codecs/envelope.js';
-import { TaskRef } from '../actors/ref.js';
-import type { TaskContext } from '../actors/task.js';
 import type { Reply } from '../actors/reply.js';
 import type { TimerHandle } from './clock.js';
 import { cborDecode } from '../codecs/cbor.js';
 import { unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
 import { MigrationRequests } from './migration-remote.js';
+import { replay } from './migration-replay.js';
 
 /** Largest state a migration moves across nodes (2 GiB, the snapshot envelope's own limit). */
 const MAX_STATE_BYTES = 2 ** 31;
@@ -163,7 +162,8 @@ export class MigrationReceiver {
       if (!cell) continue;
       // Until the source has forwarded its queue, messages arriving here wait behind it. Should
       // the source never say so (it died), they are let through after a while.
-      cell.held = [];
+      // Held: first what this node had queued for the task before taking it over, in order.
+      cell.held = this.rt.cluster?.takeQueued(f.id) ?? [];
       cell.heldFrom = source;
       const key = `${mid}|${f.id}`;
       const timer = this.rt.clock.setTimer(() => this.release(key), REDIRECT_WAIT_MS);
@@ -274,37 +274,4 @@ export class MigrationReceiver {
     m.expiry.cancel();
     this.incoming.delete(mid);
   }
-}
-
-/**
- * Runs `receive` over logged messages on the shadow state, with a context whose effects are off:
- * the replies, sends and spawns of those turns already happened at the source.
- */
-async function replay(rt: RuntimeImpl, m: Incoming, log: readonly unknown[]): Promise<unknown> {
-  const resource = rt.resourceActors.get(m.resource)!;
-  const self = new TaskRef(m.id, m.def.name);
-  const ctx: TaskContext = {
-    self,
-    resource: { id: resource.id, kind: resource.device.kind },
-    clock: rt.clock,
-    log: rt.log,
-    canReply: false,
-    reply: () => {},
-    deferReply: () => ({ resolve: () => {}, reject: () => {} }),
-    forward: () => {},
-    send: () => {},
-    ask: () => Promise.reject(new InvalidArgumentError('ask', 'a task cannot ask while its log is replayed (use stop-and-copy)')),
-    spawnChild: (task, options = {}) => new TaskRef(`${m.id}/${options.id ?? task.name}`, task.name),
-    stopChild: () => {},
-    children: () => [],
-    metrics: { add: () => {}, set: () => {} },
-    kernel<In, Out>(input: In): Out {
-      const fn = m.def.kernels?.[resource.device.kind] as ((input: In, ctx: TaskContext) => Out) | undefined;
-      if (!fn) throw new InvalidArgumentError('kernel', `task ${m.def.name} has no kernel for kind ${resource.device.kind}`);
-      return fn(input, ctx);
-    },
-  };
-  let state = m.state;
-  for (const msg of log) state = await m.def.receive(state, msg, ctx);
-  return state;
 }

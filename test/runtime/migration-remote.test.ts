@@ -137,6 +137,25 @@ describe('Runtime#migrate across nodes', function () {
     await b.stop(kid!);
   });
 
+  it('keeps the order of a sender on the target node, whose earlier sends are still on their way to the source', async () => {
+    for (const mode of ['stop-and-copy', 'pre-copy'] as const) {
+      const id = `homecoming-${mode}`;
+      const ref = a.spawn(counter, { id, affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+      assert.equal(await b.ask(ref, { type: 'get' }), 0);
+      let sent = 0;
+      let done = false;
+      const moving = a.migrate(ref, { to: 'b/fpga-0', mode }).finally(() => (done = true));
+      // b streams to the task across the move: sends before b takes over travel to a and back.
+      while (!done) {
+        for (let k = 0; k < 20; k++) b.send(ref, { type: 'log', value: sent++ });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (let k = 0; k < 20; k++) b.send(ref, { type: 'log', value: sent++ });
+      assert.equal((await moving).outcome, 'committed');
+      assert.deepEqual(await b.ask(ref, { type: 'dump' }), Array.from({ length: sent }, (_, i) => i), `${mode}: every message once, in order`);
+    }
+  });
+
   it('is started from the RMS for a task another node hosts', async () => {
     const ref: TaskRef = rms.spawn(counter, { id: 'remote-controlled', input: 1, affinity: { prefer: [{ resource: 'b/fpga-0', weight: 10 }] } });
     rms.send(ref, { type: 'inc' });

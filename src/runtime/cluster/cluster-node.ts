@@ -405,6 +405,22 @@ export class ClusterNode {
   }
 
   /**
+   * This node just took `taskId` over: what it had queued for the task while locating it or while
+   * waiting out an earlier move's stragglers is handed back, in order, to be delivered here.
+   */
+  takeQueued(taskId: string): Array<{ msg: unknown; reply: Reply | undefined }> {
+    const out = this.locating.get(taskId) ?? [];
+    this.locating.delete(taskId);
+    const sw = this.switching.get(taskId);
+    if (sw) {
+      sw.timer.cancel();
+      this.switching.delete(taskId);
+      out.push(...sw.queue);
+    }
+    return out;
+  }
+
+  /**
    * Sends a marker for `taskId` through `via` (a migration's source) that comes back here once
    * everything this node sent to the task through `via` before it has been forwarded back.
    */
