@@ -5,6 +5,7 @@
  * is the CBOR array header followed by the queued encodings.
  */
 import { cborDecode, cborEncode } from '../../codecs/cbor.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 export const Env = {
   /** [SEND, toTaskId, body] */
@@ -49,7 +50,7 @@ export type Encoded = Uint8Array | EncodedParts;
  */
 export function encodeEnvelopeWithTail(env: Envelope, tail: Uint8Array): EncodedParts {
   const head = cborEncode(env);
-  if (head[head.length - 1] !== 0x40) throw new Error('the envelope does not end with the placeholder byte string');
+  if (head[head.length - 1] !== 0x40) throw new InvalidArgumentError('env', 'must end with an empty byte string, the placeholder of the tail');
   const n = tail.byteLength;
   const bstr = n < 24 ? Uint8Array.of(0x40 | n) : n < 0x100 ? Uint8Array.of(0x58, n) : n < 0x10000 ? Uint8Array.of(0x59, n >> 8, n & 0xff) : Uint8Array.of(0x5a, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
   const parts = [head.subarray(0, head.length - 1), bstr, tail];
