@@ -30,6 +30,7 @@ export const ErrorCodes = {
   REPLAY_BUFFER_FULL: 'GODWIT_ERR_REPLAY_BUFFER_FULL',
   UNKNOWN_TASK_TYPE: 'GODWIT_ERR_UNKNOWN_TASK_TYPE',
   MIGRATION_IN_PROGRESS: 'GODWIT_ERR_MIGRATION_IN_PROGRESS',
+  MIGRATION_TIMEOUT: 'GODWIT_ERR_MIGRATION_TIMEOUT',
   DEVICE_SOURCE: 'GODWIT_ERR_DEVICE_SOURCE',
   DEVICE_COMMAND: 'GODWIT_ERR_DEVICE_COMMAND',
   TRACE_FORMAT: 'GODWIT_ERR_TRACE_FORMAT',
@@ -252,6 +253,19 @@ export class ForecastModelError extends GodwitError {
     options?: { cause?: unknown },
   ) {
     super(ErrorCodes.FORECAST_MODEL, `forecast model ${model} failed to ${operation}: ${reason}`, options);
+  }
+}
+
+/** One phase of a migration got no answer (or did not finish) within `phaseTimeoutMs`: the migration aborts. */
+export class MigrationTimeoutError extends GodwitError {
+  constructor(
+    readonly taskId: string,
+    readonly phase: string,
+    readonly timeoutMs: number,
+    /** What was waited for: the request sent to the target (`mig.chunk`), or the local step. */
+    readonly step: string,
+  ) {
+    super(ErrorCodes.MIGRATION_TIMEOUT, `migration of task ${taskId} timed out in phase ${phase}: ${step} took longer than ${timeoutMs} ms`);
   }
 }
 

@@ -71,6 +71,7 @@ export {
   ReplayBufferFullError,
   UnknownTaskTypeError,
   MigrationInProgressError,
+  MigrationTimeoutError,
 } from './errors.js';
 export type { MigrationReport, MigrateOptions, MigrationPhase } from './runtime/migration.js';
 export type { ClusterOptions } from './runtime/cluster/types.js';

@@ -103,6 +103,8 @@ export class TaskCell {
    * arrive here directly wait in this queue so they cannot overtake the forwarded ones.
    */
   held: Queued[] | undefined;
+  /** While `held`: the migration's source node; what it forwards (queue, stragglers) is not held. */
+  heldFrom: string | undefined;
   /** A partitioned task: which partition groups (child cells on other resources) hold which partitions. */
   readonly partitionOwners = new Map<number, TaskCell>();
   /** Frozen by a migration: no turns until thawed; messages keep queueing in order. */

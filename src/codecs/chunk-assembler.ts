@@ -12,7 +12,7 @@
  * throws naming the first missing chunk when the stream is truncated.
  */
 import { type ChunkHeader, CHUNK_HEADER_BYTES, readChunkHeader } from './chunk-format.js';
-import { crc32c } from './crc32c.js';
+import { type ChecksumKind, checksumOf, combineChecksums } from './checksums.js';
 import { CodecError, CodecOperations, describeError } from './errors.js';
 
 export interface ChunkAssemblerOptions {
@@ -20,6 +20,11 @@ export interface ChunkAssemblerOptions {
   streamId?: string;
   /** Refuse streams whose total length exceeds this many bytes (default Infinity). */
   maxTotalBytes?: number;
+  /**
+   * Free bytes to keep in front of the assembled stream (default 0), so a header can be written
+   * there afterwards without copying the stream (see `framed`).
+   */
+  headroomBytes?: number;
 }
 
 export interface ChunkProgress {
@@ -43,12 +48,26 @@ export class ChunkAssembler {
   private nextIndex = 0;
   private receivedBytes = 0;
   private finished = false;
+  private readonly headroomBytes: number;
+  private crc = 0;
+  private kind: ChecksumKind | undefined;
 
   constructor(options: ChunkAssemblerOptions = {}) {
     this.streamId = options.streamId;
     // The first chunk's header makes the assembler allocate the whole stream: a bound keeps one
     // forged 57-byte frame from costing gigabytes.
     this.maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+    this.headroomBytes = options.headroomBytes ?? 0;
+  }
+
+  /** Checksum (of `checksumKind`) of the bytes accepted so far, combined from the chunks' own (no extra pass). */
+  get checksum(): number {
+    return this.crc;
+  }
+
+  /** The stream's payload checksum (every chunk of a stream uses the same), once a chunk is in. */
+  get checksumKind(): ChecksumKind | undefined {
+    return this.kind;
   }
 
   /** The stream being assembled, once known. */
@@ -68,8 +87,16 @@ export class ChunkAssembler {
 
   /** Validates one chunk and copies it into place; returns true when it was the last one. */
   push(frame: Uint8Array): boolean {
-    const header = readChunkHeader(frame);
+    if (!(frame instanceof Uint8Array) || frame.byteLength < CHUNK_HEADER_BYTES) return this.pushParts(frame, new Uint8Array(0));
+    return this.pushParts(frame.subarray(0, CHUNK_HEADER_BYTES), frame.subarray(CHUNK_HEADER_BYTES));
+  }
+
+  /** `push` for a chunk whose 56-byte header and payload travelled as two pieces (`ChunkProducer#parts`). */
+  pushParts(head: Uint8Array, payload: Uint8Array): boolean {
+    const header = readChunkHeader(head);
     if (typeof header === 'string') throw this.fail(header, this.nextIndex);
+    if (head.byteLength !== CHUNK_HEADER_BYTES) throw this.fail(`chunk header is ${head.byteLength} bytes, not ${CHUNK_HEADER_BYTES}`, header.index);
+    if (!(payload instanceof Uint8Array)) throw this.fail('chunk payload is not a Uint8Array', header.index);
     const i = header.index;
     if (this.finished) throw this.fail('the stream is already finished', i);
     if (this.streamId !== undefined && header.streamId !== this.streamId) {
@@ -84,18 +111,20 @@ export class ChunkAssembler {
     const last = i === header.count - 1;
     if (header.last !== last) throw this.fail(`chunk ${i} has a wrong last flag`, i);
     if (header.offset !== this.receivedBytes) throw this.fail(`chunk ${i} starts at offset ${header.offset}, not ${this.receivedBytes}`, i);
-    const available = frame.byteLength - CHUNK_HEADER_BYTES;
+    const available = payload.byteLength;
     if (available < header.payloadBytes) throw this.fail(`chunk ${i} is truncated (${available} of ${header.payloadBytes} payload bytes)`, i);
     if (available > header.payloadBytes) throw this.fail(`chunk ${i} has ${available - header.payloadBytes} trailing bytes`, i);
     const end = header.offset + header.payloadBytes;
     if (end > header.totalBytes || (last && end !== header.totalBytes) || (!last && header.payloadBytes === 0)) {
       throw this.fail(`chunk ${i} payload length ${header.payloadBytes} does not fit the stream`, i);
     }
-    const payload = frame.subarray(CHUNK_HEADER_BYTES);
-    if (crc32c(payload) !== header.payloadChecksum) throw this.fail(`chunk ${i} payload checksum mismatch`, i);
+    if (this.kind !== undefined && header.checksum !== this.kind) throw this.fail(`chunk ${i} uses checksum ${header.checksum}, the stream ${this.kind}`, i);
+    if (checksumOf(header.checksum, payload) !== header.payloadChecksum) throw this.fail(`chunk ${i} payload checksum mismatch`, i);
 
     if (this.buffer === undefined) this.start(header);
-    this.buffer!.set(payload, header.offset);
+    this.buffer!.set(payload, this.headroomBytes + header.offset);
+    this.kind = header.checksum;
+    this.crc = combineChecksums(header.checksum, this.crc, header.payloadChecksum, header.payloadBytes);
     this.receivedBytes = end;
     this.nextIndex++;
     return last;
@@ -108,6 +137,12 @@ export class ChunkAssembler {
       throw this.fail(`the stream is truncated: chunk ${this.nextIndex} of ${this.count} is missing`, this.nextIndex);
     }
     this.finished = true;
+    return this.headroomBytes === 0 ? this.buffer : this.buffer.subarray(this.headroomBytes);
+  }
+
+  /** After `finish`: the headroom followed by the stream, one buffer (the headroom is zeros until written). */
+  framed(): Uint8Array {
+    if (!this.finished || this.buffer === undefined) throw this.fail('the stream is not finished', this.nextIndex);
     return this.buffer;
   }
 
@@ -123,7 +158,9 @@ export class ChunkAssembler {
 
   private start(header: ChunkHeader): void {
     try {
-      this.buffer = new Uint8Array(header.totalBytes);
+      // Not zeroed: every byte after the headroom is written by a chunk before `finish` returns it.
+      const unzeroed = Buffer.allocUnsafeSlow(this.headroomBytes + header.totalBytes);
+      this.buffer = new Uint8Array(unzeroed.buffer, unzeroed.byteOffset, unzeroed.byteLength);
     } catch (err) {
       throw this.fail(`cannot allocate ${header.totalBytes} bytes (${describeError(err)})`, header.index, err);
     }

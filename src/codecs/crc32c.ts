@@ -11,7 +11,10 @@
  * docs/codecs.md.
  */
 
+import { crcCombiner, gf2Times } from './crc-combine.js';
+
 const POLYNOMIAL = 0x82f63b78;
+const { zerosOperator, combine } = crcCombiner(POLYNOMIAL);
 const LANES = 3;
 /** Below 3 x 64 KiB the single loop wins: joining lanes costs up to ~50 us when the lane length is new. */
 const LANE_MIN_BYTES = 64 * 1024;
@@ -99,47 +102,5 @@ function threeLanes(w: Int32Array, laneWords: number): [number, number, number] 
   return [~a >>> 0, ~b >>> 0, ~d >>> 0];
 }
 
-function gf2Times(matrix: Uint32Array, vector: number): number {
-  let sum = 0;
-  for (let i = 0; vector !== 0; i++, vector >>>= 1) if (vector & 1) sum ^= matrix[i]!;
-  return sum >>> 0;
-}
-
-/** The operator `a` after `b` (both 32x32 GF(2) matrices as 32 column words). */
-function compose(a: Uint32Array, b: Uint32Array): Uint32Array {
-  const out = new Uint32Array(32);
-  for (let n = 0; n < 32; n++) out[n] = gf2Times(a, b[n]!);
-  return out;
-}
-
-/** Operator appending one zero byte to a CRC register: the one-zero-bit operator squared three times. */
-const ONE_ZERO_BYTE = (() => {
-  let op: Uint32Array = new Uint32Array(32);
-  op[0] = POLYNOMIAL;
-  for (let n = 1; n < 32; n++) op[n] = 1 << (n - 1);
-  for (let k = 0; k < 3; k++) op = compose(op, op);
-  return op;
-})();
-
-let cachedLength = -1;
-let cachedOperator: Uint32Array = ONE_ZERO_BYTE;
-
-/** Operator appending `length` zero bytes (the last one is cached: lanes of equal chunks reuse it). */
-function zerosOperator(length: number): Uint32Array {
-  if (length === cachedLength) return cachedOperator;
-  let result: Uint32Array | undefined;
-  let power: Uint32Array = ONE_ZERO_BYTE;
-  for (let len = length; len > 0; len = Math.floor(len / 2)) {
-    if (len % 2 === 1) result = result === undefined ? power : compose(power, result);
-    if (len > 1) power = compose(power, power);
-  }
-  cachedLength = length;
-  cachedOperator = result ?? ONE_ZERO_BYTE;
-  return cachedOperator;
-}
-
 /** The CRC-32C of `A ++ B` from `crcA`, `crcB` and the length of B (as zlib's crc32_combine). */
-export function crc32cCombine(crcA: number, crcB: number, lengthB: number): number {
-  if (lengthB <= 0) return crcA >>> 0;
-  return (gf2Times(zerosOperator(lengthB), crcA) ^ crcB) >>> 0;
-}
+export const crc32cCombine: (crcA: number, crcB: number, lengthB: number) => number = combine;

@@ -12,13 +12,14 @@
  * | 4      | 1     | envelope format version (1)                                   |
  * | 5      | 1     | compression: 0 none, 1 deflate (raw), 2 brotli                |
  * | 6      | 1     | codec name length C (1..255)                                  |
- * | 7      | 1     | reserved, 0                                                   |
+ * | 7      | 1     | flags: bit 0, the payload checksum is CRC-32 (zlib's), not    |
+ * |        |       | CRC-32C; other bits 0                                         |
  * | 8      | 2     | task name length T                                            |
  * | 10     | 2     | header length H = 40 + C + T rounded up to a multiple of 8    |
  * | 12     | 4     | task state version (u32)                                      |
  * | 16     | 8     | payload length P as stored (u64)                              |
  * | 24     | 8     | raw length R, before compression (u64; equals P when none)    |
- * | 32     | 4     | CRC-32C of the P stored payload bytes                         |
+ * | 32     | 4     | CRC-32C (flagged: CRC-32) of the P stored payload bytes       |
  * | 36     | 4     | CRC-32C of header bytes 0..35 followed by bytes 40..H-1       |
  * | 40     | C     | codec name (UTF-8)                                            |
  * | 40 + C | T     | task name (UTF-8), then zero padding up to H                  |
@@ -30,6 +31,7 @@
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { align8, fromUtf8, getU64, setU64, utf8, viewOf } from './bytes.js';
 import { crc32c } from './crc32c.js';
+import { type ChecksumKind, checksumOf } from './checksums.js';
 import { CodecError, CodecOperations, describeError } from './errors.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -38,6 +40,8 @@ export const SNAPSHOT_FORMAT_VERSION = 1;
 export const SNAPSHOT_FIXED_HEADER_BYTES = 40;
 const MAX_HEADER_BYTES = 0xffff;
 const MAX_STATE_VERSION = 0xffff_ffff;
+/** Byte 7, bit 0: the payload checksum is CRC-32 (zlib's). */
+const FLAG_CRC32 = 1;
 
 export const Compressions = {
   NONE: 'none',
@@ -64,6 +68,8 @@ export interface SnapshotHeader {
   /** Payload bytes before compression: what the codec produced. */
   rawBytes: number;
   payloadChecksum: number;
+  /** What `payloadChecksum` is: `crc32c`, or `crc32` when flagged. */
+  checksum: ChecksumKind;
 }
 
 export interface SealOptions {
@@ -104,12 +110,7 @@ export function sealSnapshot(options: SealOptions): Uint8Array {
   if (!Number.isInteger(stateVersion) || stateVersion < 0 || stateVersion > MAX_STATE_VERSION) {
     throw new InvalidArgumentError('stateVersion', 'must be an integer in 0..4294967295');
   }
-  const codecName = utf8(options.codec);
-  const taskName = utf8(task);
-  if (codecName.byteLength === 0 || codecName.byteLength > 255) throw new InvalidArgumentError('codec', 'name must be 1..255 UTF-8 bytes');
-  const headerBytes = align8(SNAPSHOT_FIXED_HEADER_BYTES + codecName.byteLength + taskName.byteLength);
-  if (headerBytes > MAX_HEADER_BYTES) throw new InvalidArgumentError('task', 'name is too long for a snapshot header');
-
+  const headerBytes = snapshotHeaderBytes(options.codec, task);
   let compression: Compression = options.compress ?? Compressions.NONE;
   if (!(compression in COMPRESSION_IDS)) throw new InvalidArgumentError('compress', `must be one of ${Object.values(Compressions).join(', ')}`);
   let stored = compression === Compressions.NONE ? payload : compress(payload, compression);
@@ -117,24 +118,66 @@ export function sealSnapshot(options: SealOptions): Uint8Array {
     stored = payload;
     compression = Compressions.NONE;
   }
-
   const out = new Uint8Array(headerBytes + stored.byteLength);
+  out.set(stored, headerBytes);
+  writeSnapshotHeader(out, { task, stateVersion, codec: options.codec, compression, rawBytes: payload.byteLength, payloadBytes: stored.byteLength, payloadChecksum: crc32c(stored) });
+  return out;
+}
+
+/** Bytes of header (padding included) of an envelope for this codec and task: where its payload starts. */
+export function snapshotHeaderBytes(codec: string, task: string): number {
+  const codecName = utf8(codec);
+  if (codecName.byteLength === 0 || codecName.byteLength > 255) throw new InvalidArgumentError('codec', 'name must be 1..255 UTF-8 bytes');
+  const headerBytes = align8(SNAPSHOT_FIXED_HEADER_BYTES + codecName.byteLength + utf8(task).byteLength);
+  if (headerBytes > MAX_HEADER_BYTES) throw new InvalidArgumentError('task', 'name is too long for a snapshot header');
+  return headerBytes;
+}
+
+export interface SnapshotHeaderFields {
+  task: string;
+  stateVersion: number;
+  codec: string;
+  compression?: Compression;
+  /** Stored payload bytes, already in place after the header. */
+  payloadBytes: number;
+  /** Raw payload bytes (default `payloadBytes`: no compression). */
+  rawBytes?: number;
+  /** Checksum of the stored payload (CRC-32C unless `checksum` says `crc32`). */
+  payloadChecksum: number;
+  checksum?: ChecksumKind;
+}
+
+/**
+ * Writes an envelope header into `out[0..H)` in front of a payload already at `out[H..)`. For a
+ * payload assembled from a checksummed chunk stream, its checksum combines the chunks' own
+ * (`crc32cCombine`), so no second pass over the payload is needed.
+ */
+export function writeSnapshotHeader(out: Uint8Array, fields: SnapshotHeaderFields): void {
+  const { task, stateVersion } = fields;
+  if (typeof task !== 'string') throw new InvalidArgumentError('task', 'must be a string');
+  if (!Number.isInteger(stateVersion) || stateVersion < 0 || stateVersion > MAX_STATE_VERSION) {
+    throw new InvalidArgumentError('stateVersion', 'must be an integer in 0..4294967295');
+  }
+  const codecName = utf8(fields.codec);
+  const taskName = utf8(task);
+  const headerBytes = snapshotHeaderBytes(fields.codec, task);
+  if (out.byteLength !== headerBytes + fields.payloadBytes) throw new InvalidArgumentError('out', `must be ${headerBytes + fields.payloadBytes} bytes (header and payload)`);
   const view = viewOf(out);
+  out.fill(0, 0, headerBytes);
   view.setUint32(0, SNAPSHOT_MAGIC, true);
   out[4] = SNAPSHOT_FORMAT_VERSION;
-  out[5] = COMPRESSION_IDS[compression];
+  out[5] = COMPRESSION_IDS[fields.compression ?? Compressions.NONE];
   out[6] = codecName.byteLength;
+  out[7] = fields.checksum === 'crc32' ? FLAG_CRC32 : 0;
   view.setUint16(8, taskName.byteLength, true);
   view.setUint16(10, headerBytes, true);
   view.setUint32(12, stateVersion, true);
-  setU64(view, 16, stored.byteLength);
-  setU64(view, 24, payload.byteLength);
+  setU64(view, 16, fields.payloadBytes);
+  setU64(view, 24, fields.rawBytes ?? fields.payloadBytes);
   out.set(codecName, SNAPSHOT_FIXED_HEADER_BYTES);
   out.set(taskName, SNAPSHOT_FIXED_HEADER_BYTES + codecName.byteLength);
-  out.set(stored, headerBytes);
-  view.setUint32(32, crc32c(stored), true);
+  view.setUint32(32, fields.payloadChecksum >>> 0, true);
   view.setUint32(36, headerChecksum(out, headerBytes), true);
-  return out;
 }
 
 function headerChecksum(bytes: Uint8Array, headerBytes: number): number {
@@ -157,7 +200,8 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
   if (headerChecksum(bytes, headerBytes) !== view.getUint32(36, true)) throw envelopeError('header checksum mismatch', 36);
 
   const compression = COMPRESSION_BY_ID[bytes[5]!];
-  if (compression === undefined || bytes[7] !== 0) throw envelopeError(`compression ${bytes[5]} is not known`, 5);
+  if (compression === undefined) throw envelopeError(`compression ${bytes[5]} is not known`, 5);
+  if ((bytes[7]! & ~FLAG_CRC32) !== 0) throw envelopeError(`flags ${bytes[7]} are not known`, 7);
   const payloadBytes = getU64(view, 16);
   const rawBytes = getU64(view, 24);
   if (Number.isNaN(payloadBytes) || Number.isNaN(rawBytes) || (compression === Compressions.NONE && rawBytes !== payloadBytes)) {
@@ -180,12 +224,18 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
     payloadBytes,
     rawBytes,
     payloadChecksum: view.getUint32(32, true),
+    checksum: bytes[7] === FLAG_CRC32 ? 'crc32' : 'crc32c',
   };
 }
 
 export interface OpenOptions {
   /** Refuse payloads whose raw (uncompressed) size exceeds this many bytes (default Infinity). */
   maxRawBytes?: number;
+  /**
+   * The caller has already verified every payload byte against checksums (a chunk stream whose
+   * combined checksum went into the header): the payload's checksum pass is skipped. Default false.
+   */
+  payloadVerified?: boolean;
 }
 
 /**
@@ -201,7 +251,7 @@ export function openSnapshot(bytes: Uint8Array, options: OpenOptions = {}): { he
   const maxRawBytes = options.maxRawBytes ?? DEFAULT_MAX_RAW_BYTES;
   if (header.rawBytes > maxRawBytes) throw envelopeError(`payload of ${header.rawBytes} bytes exceeds the limit of ${maxRawBytes} bytes`, 24);
   const stored = bytes.subarray(header.headerBytes, header.headerBytes + header.payloadBytes);
-  if (crc32c(stored) !== header.payloadChecksum) throw envelopeError('payload checksum mismatch', header.headerBytes);
+  if (!options.payloadVerified && checksumOf(header.checksum, stored) !== header.payloadChecksum) throw envelopeError('payload checksum mismatch', header.headerBytes);
   if (header.compression === Compressions.NONE) return { header, payload: stored };
   let payload: Uint8Array;
   try {

@@ -13,7 +13,9 @@ export { createProtobufCodec, protobufCodecFromType, DEFAULT_PROTOBUF_CONVERSION
 export type { ProtobufCodecOptions, ProtobufType, ProtobufConversionOptions } from './protobuf.js';
 // arrow.ts is loaded only through the registry (`await registry.load('arrow')`); its types are free.
 export type { ArrowState, ArrowPart, ArrowColumns, TypedArrayColumn } from './arrow.js';
-export { crc32c } from './crc32c.js';
+export { crc32c, crc32cCombine } from './crc32c.js';
+export { checksumOf, combineChecksums } from './checksums.js';
+export type { ChecksumKind } from './checksums.js';
 export {
   sealSnapshot,
   openSnapshot,
@@ -22,8 +24,10 @@ export {
   SNAPSHOT_MAGIC,
   SNAPSHOT_FORMAT_VERSION,
   SNAPSHOT_FIXED_HEADER_BYTES,
+  snapshotHeaderBytes,
+  writeSnapshotHeader,
 } from './envelope.js';
-export type { SnapshotHeader, SealOptions, OpenOptions, Compression } from './envelope.js';
+export type { SnapshotHeader, SnapshotHeaderFields, SealOptions, OpenOptions, Compression } from './envelope.js';
 export {
   encodeSnapshot,
   decodeSnapshot,

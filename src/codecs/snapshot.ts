@@ -14,6 +14,8 @@ import { type Codec, type CodecChoice, isCodec } from './codec.js';
 import { type Compression, type OpenOptions, openSnapshot, readSnapshotHeader, sealSnapshot, type SnapshotHeader } from './envelope.js';
 import { CodecError, CodecOperations, SnapshotVersionError, wrapCodecError } from './errors.js';
 import { type CodecRegistry, defaultCodecRegistry } from './registry.js';
+import { cborCodec } from './cbor.js';
+import { cborEncodeParts } from './cbor-parts.js';
 
 /** The part of a task definition snapshots need (a `TaskDefinition` is one). */
 export interface SnapshotSubject<State = unknown> {
@@ -122,14 +124,46 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeSnapshotOptions
 
 /** Encodes `state` of `subject` into an envelope (synchronous; the codec must be loaded). */
 export function snapshotState<State>(subject: SnapshotSubject<State>, state: State, options: SnapshotStateOptions = {}): Uint8Array {
+  const { payload, ...fields } = encodeStatePayload(subject, state, options);
+  return sealSnapshot({ ...fields, payload, ...(options.compress === undefined ? {} : { compress: options.compress }) });
+}
+
+/**
+ * `encodeStatePayload` as pieces whose concatenation is the payload: with the cbor codec, the
+ * state's large byte arrays are left in place (views, not copies; see cbor-parts.ts). Only for
+ * a state that does not change until the pieces have been read (a frozen task).
+ */
+export function encodeStatePayloadPieces<State>(subject: SnapshotSubject<State>, state: State, options: SnapshotStateOptions = {}): Omit<StatePayload, 'payload'> & { pieces: Uint8Array[] } {
   const codec = (options.registry ?? defaultCodecRegistry).resolve(subject.codec);
-  return encodeSnapshot({
-    task: subject.name,
-    stateVersion: subject.version,
-    codec,
-    state: subject.snapshot ? subject.snapshot(state) : state,
-    ...(options.compress === undefined ? {} : { compress: options.compress }),
-  });
+  if (codec !== cborCodec) {
+    const { payload, ...fields } = encodeStatePayload(subject, state, options);
+    return { ...fields, pieces: [payload] };
+  }
+  let pieces: Uint8Array[];
+  try {
+    pieces = cborEncodeParts(subject.snapshot ? subject.snapshot(state) : state);
+  } catch (err) {
+    throw wrapCodecError(codec.name, CodecOperations.ENCODE, err);
+  }
+  return { task: subject.name, stateVersion: subject.version, codec: codec.name, pieces };
+}
+
+/** What goes into an envelope, not yet sealed: the codec's bytes and the header's fields. */
+export interface StatePayload {
+  task: string;
+  stateVersion: number;
+  codec: string;
+  payload: Uint8Array;
+}
+
+/**
+ * `state` of `subject` in its codec, without the envelope: for a stream that checksums the
+ * payload in chunks and seals the envelope at the other end (no copy, no second checksum pass).
+ */
+export function encodeStatePayload<State>(subject: SnapshotSubject<State>, state: State, options: SnapshotStateOptions = {}): StatePayload {
+  const codec = (options.registry ?? defaultCodecRegistry).resolve(subject.codec);
+  const payload = runEncode(codec, subject.snapshot ? subject.snapshot(state) : state);
+  return { task: subject.name, stateVersion: subject.version, codec: codec.name, payload };
 }
 
 /** Rebuilds `subject`'s state from an envelope (synchronous; the codec must be loaded). */
@@ -144,6 +178,7 @@ export function restoreState<State>(subject: SnapshotSubject<State>, bytes: Uint
     ...(isCodec(subject.codec) ? { codec: subject.codec } : {}),
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.maxRawBytes === undefined ? {} : { maxRawBytes: options.maxRawBytes }),
+    ...(options.payloadVerified === undefined ? {} : { payloadVerified: options.payloadVerified }),
   });
   return subject.restore ? subject.restore(decoded.state) : (decoded.state as State);
 }

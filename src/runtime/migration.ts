@@ -12,7 +12,7 @@
  * ref); moving a parent moves its children with it. Across nodes (streamed snapshots, pre-copy
  * rounds) is the next step of the migration issue.
  */
-import { InvalidArgumentError, MigrationInProgressError, NoResourceError, UnknownTaskError, type UnmetConstraint } from '../errors.js';
+import { InvalidArgumentError, MigrationInProgressError, MigrationTimeoutError, NoResourceError, UnknownTaskError, type UnmetConstraint } from '../errors.js';
 import type { ResourceActor } from '../actors/resource.js';
 import type { TaskCell } from '../actors/task-cell.js';
 import type { DeviceKind } from '../devices/device.js';
@@ -21,6 +21,7 @@ import type { RuntimeImpl } from './runtime.js';
 import { candidatesOf, type NodeCandidate } from './cluster/candidates.js';
 import { MigrationRequests, migrateToNode } from './migration-remote.js';
 import { movePartitions } from './partitions.js';
+import { withTimeout } from './timeout.js';
 
 export type MigrationPhase = 'propose' | 'prepare' | 'freeze' | 'commit' | 'redirect' | 'decommission';
 
@@ -57,7 +58,11 @@ export interface MigrateOptions {
   maxFinalMessages?: number;
   /** Pre-copy: most rounds of log before freezing anyway (default 8). */
   maxRounds?: number;
-  /** Across nodes: longest wait for the target's answer to one step, ms (default 10,000); then the migration aborts. */
+  /**
+   * Longest one phase may take, ms (default 10,000): across nodes, the target's answer to one
+   * step (propose, a chunk, a log round, commit); on any path, the freeze waiting for a turn in
+   * flight. Past it the migration aborts with a `MigrationTimeoutError` reason naming the phase.
+   */
   phaseTimeoutMs?: number;
   /**
    * A partitioned task (one with `partitionKey`): move only these partitions to `to`, as a
@@ -69,6 +74,7 @@ export interface MigrateOptions {
 }
 
 const HISTORY = 100;
+const DEFAULT_PHASE_TIMEOUT_MS = 10_000;
 
 export class Migrator {
   private seq = 0;
@@ -128,7 +134,7 @@ export class Migrator {
           mode: options.mode ?? 'stop-and-copy',
           maxFinalMessages: options.maxFinalMessages ?? 64,
           maxRounds: options.maxRounds ?? 8,
-          phaseTimeoutMs: options.phaseTimeoutMs ?? 10_000,
+          phaseTimeoutMs: options.phaseTimeoutMs ?? DEFAULT_PHASE_TIMEOUT_MS,
         });
         report.outcome = 'committed';
         return this.finish(report, t0);
@@ -139,7 +145,8 @@ export class Migrator {
       const frozenAt = clock.now();
       report.phases.push({ phase: 'freeze', atMs: frozenAt });
       const cells = movingWith(cell);
-      await Promise.all(cells.map((c) => c.freeze()));
+      const timeoutMs = options.phaseTimeoutMs ?? DEFAULT_PHASE_TIMEOUT_MS;
+      await withTimeout(clock, Promise.all(cells.map((c) => c.freeze())), timeoutMs, () => new MigrationTimeoutError(taskId, 'freeze', timeoutMs, 'the turn in flight'));
       if (cell.status === 'stopped') throw new Error('the task stopped while freezing');
       if (!target.up || target.draining) throw new Error(`target ${target.id} went away`);
       report.phases.push({ phase: 'commit', atMs: clock.now() });
@@ -210,7 +217,9 @@ export class Migrator {
   private async migrateElsewhere(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
     const owner = this.rt.cluster?.ownerOf(taskId);
     if (!owner || owner === this.rt.name) throw new UnknownTaskError(taskId);
-    return (await this.rt.cluster!.request(owner, MigrationRequests.start, { task: taskId, to: options.to ?? null, mode: options.mode ?? null }, 60_000)) as MigrationReport;
+    const { phaseTimeoutMs = null, maxFinalMessages = null, maxRounds = null } = options;
+    const payload = { task: taskId, to: options.to ?? null, mode: options.mode ?? null, phaseTimeoutMs, maxFinalMessages, maxRounds };
+    return (await this.rt.cluster!.request(owner, MigrationRequests.start, payload, 60_000)) as MigrationReport;
   }
 
   /** The target: the one asked for if it can take the task, else the best other one. */

@@ -29,7 +29,7 @@ import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './opt
 import { type Affinity, mergeAffinity, place, validateAffinity } from './placement.js';
 import { Supervisor } from './supervisor.js';
 import { type MigrateOptions, type MigrationReport, Migrator } from './migration.js';
-import { MigrationReceiver } from './migration-remote.js';
+import { MigrationReceiver } from './migration-receiver.js';
 import { ownerOf } from './partitions.js';
 import { type BucketPoint, type MetricPoint, type MetricQuery, MetricStore } from './metrics/metric-store.js';
 import { type DeviceSampler, Monitoring, type ResourceSample } from './metrics/monitor.js';
@@ -410,12 +410,12 @@ export class RuntimeImpl implements Runtime, CellHost {
     return group;
   }
 
-  /** Takes over a task a migration brought here, with its live state (epoch from the entry). */
-  adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined, applied?: Record<string, number>): void {
+  /** Takes over a task a migration brought here, with its live state (epoch from the entry), its spawn input (for restarts) and its applied map (replay). */
+  adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined, input?: unknown, applied?: Record<string, number>): void {
     const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
     const resource = parent?.resource ?? this.resourceActors.get(entry.resource);
     if (!resource) throw new UnknownResourceError(entry.resource);
-    this.createCell(def, entry.id, resource, parent, undefined, affinity ?? def.affinity, { epoch: entry.epoch, restore: undefined, adopt: { state, snapshot, applied } });
+    this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: undefined, adopt: { state, snapshot, applied } });
   }
 
   restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity): void {
@@ -593,12 +593,13 @@ export class RuntimeImpl implements Runtime, CellHost {
     return slot.promise as Promise<R>;
   }
 
-  deliver(cell: TaskCell, msg: unknown, reply: Reply | undefined, stamp?: Stamp): void {
+  /** `stamp`: the sender's replay stamp; `fromNode`: the node the message came from over a link, if any (a migration's source is not held back). */
+  deliver(cell: TaskCell, msg: unknown, reply: Reply | undefined, stamp?: Stamp, fromNode?: string): void {
     // With simulateSerialization a local message crosses the codec as a remote one would: a
     // message that cannot is the sender's error (CodecError), found long before a migration.
     if (this.simulateSerialization) msg = cborDecode(cborEncode(msg));
     if (cell.partitionOwners.size > 0) cell = ownerOf(cell, msg);
-    if (cell.held && cell.held.length + cell.mailbox.length < cell.mailbox.capacity) {
+    if (cell.held && (fromNode === undefined || fromNode !== cell.heldFrom) && cell.held.length + cell.mailbox.length < cell.mailbox.capacity) {
       cell.held.push({ msg, reply, stamp });
       return;
     }
@@ -635,6 +636,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     cell.resource.detach(cell);
     this.system.stop(cell.handle);
     cluster.learn(cell.id, node, epoch);
+    cluster.handedOff(cell.id, node);
     // What was queued here goes ahead of anything that reached the target directly: one
     // envelope, then the marker that lets the target take its held messages.
     // Stamped sends keep their (origin, seq): [msg, askId | null, seq?, origin?].

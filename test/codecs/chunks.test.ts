@@ -3,6 +3,7 @@ import {
   ChunkAssembler,
   chunkCount,
   CHUNK_HEADER_BYTES,
+  checksumOf,
   createChunkStream,
   crc32c,
   readChunkHeader,
@@ -189,6 +190,43 @@ describe('ChunkStream', () => {
         a.finish();
         assertCodecError(() => a.push(list[0]!), { reason: /already finished/ });
       });
+    });
+  });
+
+  describe('with zlib CRC-32 payload checksums (checksum: crc32)', () => {
+    it('flags each header, reassembles the bytes and combines the chunk checksums into the stream\'s', () => {
+      const list = [...createChunkStream(data, { chunkBytes: 1024, checksum: 'crc32' })];
+      assert.ok(list.every((f) => (readChunkHeader(f) as { checksum: string }).checksum === 'crc32'));
+      const a = new ChunkAssembler();
+      for (const f of list) a.push(f);
+      assert.deepEqual(a.finish(), data);
+      assert.equal(a.checksumKind, 'crc32');
+      assert.equal(a.checksum, checksumOf('crc32', data));
+    });
+
+    it('detects a flipped payload bit, and a chunk whose checksum kind differs from the stream\'s', () => {
+      const list = [...createChunkStream(data, { chunkBytes: 1024, checksum: 'crc32' })];
+      const a = new ChunkAssembler();
+      const bad = list[0]!.slice();
+      bad[CHUNK_HEADER_BYTES + 5]! ^= 0x10;
+      assertCodecError(() => a.push(bad), { codec: 'chunk', chunkIndex: 0, reason: /payload checksum mismatch/ });
+      a.push(list[0]!);
+      const { streamId } = readChunkHeader(list[0]!) as { streamId: string };
+      const other = [...createChunkStream(data, { chunkBytes: 1024, streamId })];
+      assertCodecError(() => a.push(other[1]!), { codec: 'chunk', chunkIndex: 1, reason: /uses checksum crc32c, the stream crc32/ });
+    });
+
+    it('carries the header and the payload apart (parts / pushParts) with the same checks', () => {
+      const producer = createChunkStream(data, { chunkBytes: 4096, checksum: 'crc32' });
+      const a = new ChunkAssembler({ headroomBytes: 16 });
+      for (let i = 0; i < producer.count; i++) {
+        const { head, payload } = producer.parts(i);
+        assert.equal(payload.buffer, data.buffer, 'the payload is a view, not a copy');
+        a.pushParts(head, payload);
+      }
+      assert.deepEqual(a.finish(), data);
+      assert.equal(a.framed().byteLength, 16 + data.byteLength);
+      assertCodecError(() => new ChunkAssembler().pushParts(producer.parts(0).head.subarray(0, 40), data), { codec: 'chunk', reason: /shorter than a chunk header/ });
     });
   });
 });

@@ -10,6 +10,9 @@ import {
   readSnapshotHeader,
   sealSnapshot,
   SNAPSHOT_FIXED_HEADER_BYTES,
+  checksumOf,
+  snapshotHeaderBytes,
+  writeSnapshotHeader,
 } from '../../src/codecs/index.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { assertCodecError, assertThrowsCode, pseudoRandomBytes } from './codec-fixtures.js';
@@ -139,3 +142,29 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length);
   return out;
 }
+
+describe('SnapshotEnvelope#writeSnapshotHeader', () => {
+  it('seals a payload already in place, with a CRC-32 checksum when flagged; open verifies by the flag', () => {
+    const payload = cborEncode(state);
+    const h = snapshotHeaderBytes('cbor', 'counter');
+    const out = new Uint8Array(h + payload.byteLength);
+    out.set(payload, h);
+    writeSnapshotHeader(out, { task: 'counter', stateVersion: 3, codec: 'cbor', payloadBytes: payload.byteLength, payloadChecksum: checksumOf('crc32', payload), checksum: 'crc32' });
+    const header = readSnapshotHeader(out);
+    assert.deepEqual([header.checksum, header.codec, header.task, header.stateVersion, header.headerBytes], ['crc32', 'cbor', 'counter', 3, h]);
+    assert.deepEqual(decodeSnapshot(out, { expect: { task: 'counter', stateVersion: 3 } }).state, state);
+    const corrupt = out.slice();
+    corrupt[h + 3]! ^= 1;
+    assertCodecError(() => openSnapshot(corrupt), { codec: 'envelope', reason: /payload checksum mismatch/ });
+    assert.equal(readSnapshotHeader(sealSnapshot({ task: 'counter', stateVersion: 3, codec: 'cbor', payload })).checksum, 'crc32c', 'sealSnapshot keeps CRC-32C');
+  });
+
+  it('refuses unknown flag bits in byte 7', () => {
+    const env = envelope().slice();
+    env[7] = 2;
+    const view = new DataView(env.buffer);
+    const h = view.getUint16(10, true);
+    view.setUint32(36, crc32c(env.subarray(40, h), crc32c(env.subarray(0, 36))), true);
+    assertCodecError(() => readSnapshotHeader(env), { codec: 'envelope', reason: /flags 2 are not known/ });
+  });
+});

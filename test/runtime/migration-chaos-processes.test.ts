@@ -10,22 +10,38 @@ import { until } from '../helpers.js';
 const script = fileURLToPath(new URL('../fixtures/chaos-node.js', import.meta.url));
 const SECRET = 'chaos-processes-secret';
 const SIZE = Number(process.env['GODWIT_CHAOS_SIZE'] ?? 1);
+/** Migrations in the chaos loop (200 in CI; GODWIT_CHAOS_SIZE scales it). */
+const MIGRATIONS = 200 * SIZE;
 
 interface ChaosNode {
   name: string;
   child: ChildProcess;
-  lines: AsyncIterator<string>;
   rl: Interface;
   url: string;
+  /** Writes a command line (see fixtures/chaos-node.ts). */
+  command(line: string): void;
+  /** The next line the node prints that has `key`. */
+  next<T>(key: string): Promise<T>;
 }
 
 async function start(args: string[]): Promise<ChaosNode> {
   const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const rl = createInterface({ input: child.stdout! });
-  const lines = rl[Symbol.asyncIterator]();
-  const first = await lines.next();
-  const info = JSON.parse(String(first.value)) as { url: string; node: string };
-  return { name: info.node, child, lines, rl, url: info.url };
+  const seen: Array<Record<string, unknown>> = [];
+  const waiting: Array<{ key: string; resolve: (v: Record<string, unknown>) => void }> = [];
+  rl.on('line', (line) => {
+    const obj = JSON.parse(line) as Record<string, unknown>;
+    const w = waiting.findIndex((x) => x.key in obj);
+    if (w >= 0) waiting.splice(w, 1)[0]!.resolve(obj);
+    else seen.push(obj);
+  });
+  const next = <T>(key: string): Promise<T> => {
+    const i = seen.findIndex((x) => key in x);
+    if (i >= 0) return Promise.resolve(seen.splice(i, 1)[0] as T);
+    return new Promise((resolve) => waiting.push({ key, resolve: resolve as (v: Record<string, unknown>) => void }));
+  };
+  const info = await next<{ url: string; node: string }>('url');
+  return { name: info.node, child, rl, url: info.url, command: (line) => void child.stdin!.write(`${line}\n`), next };
 }
 
 async function stop(n: ChaosNode | undefined): Promise<void> {
@@ -39,7 +55,7 @@ async function stop(n: ChaosNode | undefined): Promise<void> {
 }
 
 describe('migration chaos (three node processes)', function () {
-  this.timeout(60_000);
+  this.timeout(60_000 * SIZE);
   const children: ChaosNode[] = [];
   let coordinator: Runtime | undefined;
 
@@ -62,34 +78,49 @@ describe('migration chaos (three node processes)', function () {
     const tasks: TaskRef[] = [0, 1, 2, 3].map((i) => c.spawn(sequenced, { id: `chaos-${i}`, affinity: { prefer: [{ resource: resources[(i * 2) % 6]!, weight: 10 }] } }));
     for (const t of tasks) await c.ask(t, 'report', { timeoutMs: 10_000 });
 
-    const perSender = 300 * SIZE;
-    for (const n of children) n.child.stdin!.write(`send ${perSender} ${tasks.map((t) => t.id).join(',')}\n`);
-    const sent = Promise.all(children.map(async (n) => JSON.parse(String((await n.lines.next()).value)) as { sent: number }));
+    // Every sender streams to every task for the whole chaos loop.
+    for (const n of children) n.command(`stream ${tasks.map((t) => t.id).join(',')}`);
 
     let random = 7;
     const rand = (k: number) => {
       random = (random * 1103515245 + 12345) % 2 ** 31;
       return Math.floor((random / 2 ** 31) * k);
     };
-    const outcomes: string[] = [];
-    for (let i = 0; i < 30 * SIZE; i++) {
+    const faults = ['refuse', 'reject-chunk', 'stall-chunk', 'reject-commit'] as const;
+    const outcomes: Array<{ outcome: string; fault: string | undefined; reason: string }> = [];
+    for (let i = 0; i < MIGRATIONS; i++) {
       const task = tasks[rand(tasks.length)]!;
+      const to = resources[rand(resources.length)]!;
+      // One migration in five meets a failure injected at its target node's end.
+      const fault = rand(5) === 0 ? faults[rand(faults.length)] : undefined;
+      if (fault) {
+        const node = children.find((n) => to.startsWith(`${n.name}/`))!;
+        node.command(`fault ${fault}`);
+        await node.next('armed');
+      }
       try {
-        const report = await c.migrate(task, { to: resources[rand(resources.length)]!, mode: rand(2) === 0 ? 'pre-copy' : 'stop-and-copy' });
-        outcomes.push(report.outcome);
+        const report = await c.migrate(task, { to, mode: rand(2) === 0 ? 'pre-copy' : 'stop-and-copy', phaseTimeoutMs: 500 });
+        outcomes.push({ outcome: report.outcome, fault, reason: report.reason ?? '' });
       } catch (err) {
-        outcomes.push((err as { code?: string }).code ?? 'error'); // e.g. already on that resource
+        outcomes.push({ outcome: (err as { code?: string }).code ?? 'error', fault, reason: String(err) }); // e.g. already on that resource
       }
     }
-    assert.deepEqual((await sent).map((s) => s.sent), [perSender, perSender, perSender]);
+    for (const n of children) n.command('stop');
+    const sent = await Promise.all(children.map(async (n) => (await n.next<{ sent: number }>('sent')).sent));
 
     for (const t of tasks) {
       const s = await c.ask<SeqState>(t, 'report', { timeoutMs: 10_000 });
       assert.equal(s.violations, 0, `${t.id}: out of order or duplicated: ${s.first.join('; ')}`);
-      assert.deepEqual(s.last, { p0: perSender, p1: perSender, p2: perSender }, `${t.id}: last sequence number per sender`);
-      assert.equal(s.received, 3 * perSender, `${t.id}: every message exactly once`);
+      assert.deepEqual(s.last, { p0: sent[0], p1: sent[1], p2: sent[2] }, `${t.id}: last sequence number per sender`);
+      assert.equal(s.received, sent[0]! + sent[1]! + sent[2]!, `${t.id}: every message exactly once`);
     }
-    assert.ok(outcomes.filter((o) => o === 'committed').length >= 8, `too few migrations committed: ${outcomes.join(',')}`);
+    const committed = outcomes.filter((o) => o.outcome === 'committed').length;
+    const injected = outcomes.filter((o) => o.outcome === 'aborted' && /injected fault|timed out in phase/.test(o.reason));
+    assert.ok(committed >= MIGRATIONS / 3, `too few migrations committed: ${committed} of ${MIGRATIONS}`);
+    assert.ok(injected.length >= MIGRATIONS / 20, `too few injected failures hit a migration: ${injected.length}`);
+    assert.ok(injected.some((o) => /timed out in phase/.test(o.reason)) && injected.some((o) => /refuse/.test(o.reason)), 'refusals and phase timeouts both happened');
+    assert.ok(outcomes.every((o) => o.outcome !== 'aborted' || o.fault !== undefined || /injected fault|timed out/.test(o.reason)), `an abort nobody injected: ${JSON.stringify(outcomes.find((o) => o.outcome === 'aborted' && !o.fault))}`);
+    assert.ok(sent.every((n) => n > 0));
   });
 
   it('survives the source dying in the middle of a migration: the task answers again, from the target or from its last snapshot', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRuntime, defineTask, simulatedDevice, type Runtime, type TaskRef } from '../../src/index.js';
 import { counter } from '../fixtures.js';
-import { until } from '../helpers.js';
+import { nextEvent, recordEvents, until } from '../helpers.js';
 
 const SECRET = 'migration-test-secret';
 const unknownHere = defineTask({ ...counter, name: 'only-on-a' });
@@ -102,6 +102,58 @@ describe('Runtime#migrate across nodes', function () {
       ],
     );
     assert.deepEqual(a.tasks().filter((t) => t.id.startsWith('fam')), []);
+  });
+
+  it('moves a child alone to another node: state and refs carry over, but today it leaves its parent\'s supervision there', async () => {
+    const parentDef = defineTask<null, 'kids', TaskRef[]>({
+      name: 'lone-parent',
+      init: (_i, ctx) => (ctx.spawnChild(counter, { id: 'kid', input: 3 }), null),
+      receive(s, msg, ctx) {
+        if (msg === 'kids') ctx.reply(ctx.children());
+        return s;
+      },
+    });
+    for (const n of [rms, a, b]) n.register(parentDef as never);
+    const parent = a.spawn(parentDef, { id: 'lp', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    const [kid] = await rms.ask<TaskRef[]>(parent, 'kids');
+    rms.send(kid!, { type: 'inc' });
+    assert.equal(await rms.ask(kid!, { type: 'get' }), 4);
+    const report = await a.migrate(kid!, { to: 'b/fpga-0' });
+    assert.equal(report.outcome, 'committed', report.reason);
+    assert.equal(await rms.ask(kid!, { type: 'get' }), 4, 'state and ref carried over');
+    // What happens today: the child runs on b as a task of its own; its parent no longer lists it.
+    assert.deepEqual(b.tasks().filter((t) => t.id === 'lp/kid').map((t) => [t.parent ?? null, t.resource]), [[null, 'b/fpga-0']]);
+    assert.deepEqual(await rms.ask<TaskRef[]>(parent, 'kids'), []);
+    // A crash of the moved child is handled by b's supervision (restart there), not reported to its parent on a.
+    const aEvents = recordEvents(a, ['task.crashed', 'task.restarted']);
+    const restarted = nextEvent(b, 'task.restarted', (e) => e.taskId === 'lp/kid');
+    rms.send(kid!, { type: 'crash' });
+    await restarted;
+    assert.equal(await rms.ask(kid!, { type: 'get' }), 3, 'restarted on b from its spawn input, which moved with it');
+    assert.deepEqual(aEvents, []);
+    // Stopping the parent no longer stops the moved child.
+    await a.stop(parent);
+    assert.equal(typeof (await rms.ask(kid!, { type: 'get' })), 'number');
+    await b.stop(kid!);
+  });
+
+  it('keeps the order of a sender on the target node, whose earlier sends are still on their way to the source', async () => {
+    for (const mode of ['stop-and-copy', 'pre-copy'] as const) {
+      const id = `homecoming-${mode}`;
+      const ref = a.spawn(counter, { id, affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+      assert.equal(await b.ask(ref, { type: 'get' }), 0);
+      let sent = 0;
+      let done = false;
+      const moving = a.migrate(ref, { to: 'b/fpga-0', mode }).finally(() => (done = true));
+      // b streams to the task across the move: sends before b takes over travel to a and back.
+      while (!done) {
+        for (let k = 0; k < 20; k++) b.send(ref, { type: 'log', value: sent++ });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (let k = 0; k < 20; k++) b.send(ref, { type: 'log', value: sent++ });
+      assert.equal((await moving).outcome, 'committed');
+      assert.deepEqual(await b.ask(ref, { type: 'dump' }), Array.from({ length: sent }, (_, i) => i), `${mode}: every message once, in order`);
+    }
   });
 
   it('is started from the RMS for a task another node hosts', async () => {

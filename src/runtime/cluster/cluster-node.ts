@@ -14,14 +14,14 @@ import type { Stamp } from '../../actors/mailbox.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { listen, type SocketServer } from '../ws-adapter.js';
-import { Env, type Envelope, decodeFrame, encodeEnvelope, frameOf } from '../transport/frames.js';
+import { Env, type Envelope, decodeFrame, encodeEnvelope, encodeEnvelopeWithTail, frameOf, joined } from '../transport/frames.js';
 import { acceptLink, dialLink, type HandshakeOptions } from '../transport/handshake.js';
 import { CloseCode, type Link, type LinkLimits } from '../transport/link.js';
 import { errorFromWire } from '../transport/wire-errors.js';
 import { Control, type DirEntry, type MemberInfo } from './types.js';
 import type { ClusterHost } from './host.js';
 import { Rms } from './rms.js';
-import { PendingRequests, RemoteReply } from './requests.js';
+import { PendingRequests, RemoteReply, type RequestExtras } from './requests.js';
 import { ReplayLog } from './replay-log.js';
 import { type Outgoing, onReplayControl, seqEnvelope } from './sender-replay.js';
 
@@ -65,6 +65,8 @@ export class ClusterNode {
   private readonly locating = new Map<string, Outgoing[]>();
   private readonly pendingAsks = new Map<number, PendingAsk>();
   private askSeq = 0;
+  /** Tasks this node handed to another by migration, and to which node (the most recent 10,000). */
+  private readonly handedOffTo = new Map<string, string>();
   private readonly switching = new Map<string, { queue: Outgoing[]; timer: TimerHandle }>();
   /** Sends to tasks on other nodes, kept until a stored snapshot covers them (undefined: replay off). */
   readonly replay: ReplayLog | undefined;
@@ -83,7 +85,7 @@ export class ClusterNode {
   ) {
     this.id = host.nodeId;
     this.cache = new LRUCache({ max: options.directoryCacheSize });
-    this.requests = new PendingRequests(clock, (node, env) => this.sendTo(node, env), () => ++this.askSeq);
+    this.requests = new PendingRequests(clock, (node, env, tail) => this.sendTo(node, env, tail), () => ++this.askSeq);
     this.rms = options.rms ? new Rms(this, host, clock, log) : undefined;
     this.replay = options.replayBufferBytes === undefined ? undefined : new ReplayLog(this.id, options.replayBufferBytes);
     if (this.rms) this.rmsNode = this.id;
@@ -214,9 +216,9 @@ export class ClusterNode {
     }
   }
 
-  /** Asks another node a question its host answers (see ClusterHost.answer). */
-  request(node: string, kind: string, payload: unknown, timeoutMs = 5000): Promise<unknown> {
-    return this.requests.ask(node, kind, payload, timeoutMs);
+  /** Asks another node a question its host answers (see ClusterHost.answer); see `PendingRequests#ask` for `extra`. */
+  request(node: string, kind: string, payload: unknown, timeoutMs = 5000, extra: RequestExtras = {}): Promise<unknown> {
+    return this.requests.ask(node, kind, payload, timeoutMs, extra);
   }
 
   /** Fails every ask waiting on `node` at once. */
@@ -273,14 +275,18 @@ export class ClusterNode {
     );
   }
 
-  /** Sends an envelope to a node; throws NodeDownError or LinkOverloadedError. */
-  sendTo(node: string, env: Envelope): void {
+  /**
+   * Sends an envelope to a node; throws NodeDownError or LinkOverloadedError. With `tail`, the
+   * envelope's last encoded value is an empty byte string that `tail` fills, uncopied until the frame.
+   */
+  sendTo(node: string, env: Envelope, tail?: Uint8Array): void {
     const link = this.links.get(node);
     if (link?.isOpen) {
-      link.send(env);
+      if (tail) link.sendEncoded(encodeEnvelopeWithTail(env, tail));
+      else link.send(env);
       return;
     }
-    this.sendEncodedTo(node, encodeEnvelope(env));
+    this.sendEncodedTo(node, tail ? joined(encodeEnvelopeWithTail(env, tail)) : encodeEnvelope(env));
   }
 
   /** `sendTo` for an envelope encoded already. */
@@ -495,6 +501,37 @@ export class ClusterNode {
     }
   }
 
+  /** A migration moved a local task to `node`: its stragglers from `node` itself go back there. */
+  handedOff(taskId: string, node: string): void {
+    this.handedOffTo.delete(taskId);
+    this.handedOffTo.set(taskId, node);
+    if (this.handedOffTo.size > 10_000) this.handedOffTo.delete(this.handedOffTo.keys().next().value!);
+  }
+
+  /**
+   * This node just took `taskId` over: what it had queued for the task while locating it or while
+   * waiting out an earlier move's stragglers is handed back, in order, to be delivered here.
+   */
+  takeQueued(taskId: string): Array<{ msg: unknown; reply: Reply | undefined }> {
+    const out = this.locating.get(taskId) ?? [];
+    this.locating.delete(taskId);
+    const sw = this.switching.get(taskId);
+    if (sw) {
+      sw.timer.cancel();
+      this.switching.delete(taskId);
+      out.push(...sw.queue);
+    }
+    return out;
+  }
+
+  /**
+   * Sends a marker for `taskId` through `via` (a migration's source) that comes back here once
+   * everything this node sent to the task through `via` before it has been forwarded back.
+   */
+  flushThrough(via: string, taskId: string): boolean {
+    return this.trySend(via, [Env.control, Control.flush, { task: taskId, to: this.id, from: this.id }]);
+  }
+
   /** Records where a task lives now (from a directory update or a `moved` answer). */
   learn(taskId: string, node: string, epoch: number): void {
     const known = this.cache.get(taskId);
@@ -543,9 +580,14 @@ export class ClusterNode {
   }
 
   private inbound(link: Link, taskId: string, msg: unknown, reply: Reply | undefined, stamp?: Stamp): void {
-    if (this.host.deliverLocal(taskId, msg, reply, stamp)) return;
+    if (this.host.deliverLocal(taskId, msg, reply, stamp, link.peer)) return;
     // Not here (any more): forward it, and tell the sender's node where the task went.
     const loc = this.cache.get(taskId) ?? (this.rms ? this.rms.directory.get(taskId) : undefined);
+    if (loc && loc.node === link.peer && this.handedOffTo.get(taskId) === link.peer) {
+      // Sent by the very node this one handed the task to, before it took over: back it goes.
+      this.route(taskId, msg, reply, stamp);
+      return;
+    }
     if (loc && loc.node !== this.id && loc.node !== link.peer) {
       // Forward first: the straggler leaves for the new owner before its sender can learn the
       // new place and send there directly.
@@ -586,7 +628,8 @@ export class ClusterNode {
         this.trySend(String(p['to']), [Env.control, Control.flushArrive, { task: p['task'], from: p['from'] }]);
         return;
       case Control.flushArrive:
-        this.trySend(String(p['from']), [Env.control, Control.flushAck, { task: p['task'] }]);
+        if (p['from'] === this.id) this.host.migrationFlushed(String(p['task']));
+        else this.trySend(String(p['from']), [Env.control, Control.flushAck, { task: p['task'] }]);
         return;
       case Control.flushAck:
         this.switched(String(p['task']));

@@ -12,7 +12,8 @@ export interface ClusterHost {
   /** Every task hosted here, for the directory (on join, and when the RMS rebuilds it). */
   localDirectory(): DirEntry[];
   /** Hands a message to a local task; false when no such task runs here. */
-  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined, stamp?: Stamp): boolean;
+  /** `stamp`: the sender's replay stamp; `fromNode`: the peer it came from, when it came over a link. */
+  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined, stamp?: Stamp, fromNode?: string): boolean;
   deadLetter(taskId: string, msg: unknown, reason: DeadLetterReason): void;
   /** Snapshots taken since the last call, encoded for the RMS. */
   takeSnapshotsToShip(): ShippedSnapshot[];
@@ -30,6 +31,8 @@ export interface ClusterHost {
   migrationForwarded(mid: string, items: Queued[]): void;
   /** A migration's source is done forwarding: the task may take what it held. */
   migrationRedirected(mid: string): void;
+  /** A marker this node sent through a migration's source came back: its own earlier sends to the task are in. */
+  migrationFlushed(taskId: string): void;
   /** Emits a cluster event. */
   nodeEvent(type: 'node.joined' | 'node.down', node: string): void;
 }

@@ -32,6 +32,11 @@ export class RemoteReply implements Reply {
   }
 }
 
+export interface RequestExtras {
+  timeoutError?: () => Error;
+  tail?: Uint8Array;
+}
+
 interface Pending {
   node: string;
   resolve(value: unknown): void;
@@ -44,20 +49,26 @@ export class PendingRequests {
 
   constructor(
     private readonly clock: Clock,
-    private readonly sendTo: (node: string, env: Envelope) => void,
+    private readonly sendTo: (node: string, env: Envelope, tail?: Uint8Array) => void,
     private readonly nextId: () => number,
   ) {}
 
-  ask(node: string, kind: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+  /**
+   * `extra.timeoutError` makes the error a timeout rejects with (default a `NodeDownError`);
+   * `extra.tail`, a large byte string, goes into the payload's last field (which must be an empty
+   * byte string) without being copied on the way (see `encodeEnvelopeWithTail`).
+   */
+  ask(node: string, kind: string, payload: unknown, timeoutMs: number, extra: RequestExtras = {}): Promise<unknown> {
+    const { timeoutError } = extra;
     return new Promise((resolve, reject) => {
       const id = this.nextId();
       const timer = this.clock.setTimer(() => {
         this.pending.delete(id);
-        reject(new NodeDownError(node, undefined, `no answer to ${kind} within ${timeoutMs} ms`));
+        reject(timeoutError ? timeoutError() : new NodeDownError(node, undefined, `no answer to ${kind} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { node, resolve, reject, timer });
       try {
-        this.sendTo(node, [Env.control, Control.request, { id, kind, payload }]);
+        this.sendTo(node, [Env.control, Control.request, { id, kind, payload }], extra.tail);
       } catch (err) {
         timer.cancel();
         this.pending.delete(id);

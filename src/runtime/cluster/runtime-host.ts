@@ -48,11 +48,11 @@ export class RuntimeClusterHost implements ClusterHost {
     return [...this.rt.directory.values()].map((c) => dirEntry(this.rt.name, c));
   }
 
-  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined, stamp?: Stamp): boolean {
+  deliverLocal(taskId: string, msg: unknown, reply: Reply | undefined, stamp?: Stamp, fromNode?: string): boolean {
     const cell = this.rt.directory.get(taskId);
     if (!cell) return false;
     try {
-      this.rt.deliver(cell, msg, reply, stamp);
+      this.rt.deliver(cell, msg, reply, stamp, fromNode);
     } catch (err) {
       // A plain send from another node into a full mailbox: the sender is remote, so the
       // message goes to dead letters here rather than an exception into the link.
@@ -145,6 +145,7 @@ export class RuntimeClusterHost implements ClusterHost {
         const options: MigrateOptions = {};
         if (typeof p['to'] === 'string') options.to = p['to'];
         if (p['mode'] === 'pre-copy' || p['mode'] === 'stop-and-copy') options.mode = p['mode'];
+        for (const k of ['phaseTimeoutMs', 'maxFinalMessages', 'maxRounds'] as const) if (typeof p[k] === 'number') options[k] = p[k];
         return this.rt.migrator.migrate(String(p['task']), options);
       }
       return this.rt.migrationReceiver.answer(kind, p);
@@ -155,6 +156,10 @@ export class RuntimeClusterHost implements ClusterHost {
 
   migrationForwarded(mid: string, items: Queued[]): void {
     this.rt.migrationReceiver.forwarded(mid, items);
+  }
+
+  migrationFlushed(taskId: string): void {
+    this.rt.migrationReceiver.flushed(taskId);
   }
 
   migrationRedirected(mid: string): void {

@@ -5,6 +5,7 @@
  * is the CBOR array header followed by the queued encodings.
  */
 import { cborDecode, cborEncode } from '../../codecs/cbor.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 export const Env = {
   /** [SEND, toTaskId, body] */
@@ -40,6 +41,41 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
   return cborEncode(env);
 }
 
+/** An envelope encoded in pieces that go into a frame one after the other; `length` is their total bytes. */
+export interface EncodedParts {
+  readonly parts: readonly Uint8Array[];
+  readonly length: number;
+}
+
+/** One encoded envelope, whole or in pieces. */
+export type Encoded = Uint8Array | EncodedParts;
+
+/**
+ * Encodes an envelope whose last encoded value is a large byte string, without copying it: in
+ * `env` that value is an empty byte string (a placeholder), and `tail` takes its place. The bytes
+ * of `tail` are copied once, into the frame.
+ */
+export function encodeEnvelopeWithTail(env: Envelope, tail: Uint8Array): EncodedParts {
+  const head = cborEncode(env);
+  if (head[head.length - 1] !== 0x40) throw new InvalidArgumentError('env', 'must end with an empty byte string, the placeholder of the tail');
+  const n = tail.byteLength;
+  const bstr = n < 24 ? Uint8Array.of(0x40 | n) : n < 0x100 ? Uint8Array.of(0x58, n) : n < 0x10000 ? Uint8Array.of(0x59, n >> 8, n & 0xff) : Uint8Array.of(0x5a, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  const parts = [head.subarray(0, head.length - 1), bstr, tail];
+  return { parts, length: head.length - 1 + bstr.length + n };
+}
+
+/** The bytes of an encoded envelope in one piece (a copy when it is in pieces). */
+export function joined(e: Encoded): Uint8Array {
+  if (e instanceof Uint8Array) return e;
+  const out = new Uint8Array(e.length);
+  let offset = 0;
+  for (const p of e.parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
 /** The CBOR head of an array of `n` items (major type 4). */
 function arrayHead(n: number): Uint8Array {
   if (n < 24) return Uint8Array.of(0x80 | n);
@@ -49,14 +85,21 @@ function arrayHead(n: number): Uint8Array {
 }
 
 /** Joins encoded envelopes into one frame. */
-export function frameOf(encoded: readonly Uint8Array[], totalBytes: number): Buffer {
+export function frameOf(encoded: readonly Encoded[], totalBytes: number): Buffer {
   const head = arrayHead(encoded.length);
   const out = Buffer.allocUnsafe(head.length + totalBytes);
   out.set(head, 0);
   let offset = head.length;
   for (const e of encoded) {
-    out.set(e, offset);
-    offset += e.length;
+    if (e instanceof Uint8Array) {
+      out.set(e, offset);
+      offset += e.length;
+    } else {
+      for (const p of e.parts) {
+        out.set(p, offset);
+        offset += p.length;
+      }
+    }
   }
   return out;
 }

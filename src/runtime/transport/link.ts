@@ -9,7 +9,7 @@
 import { InvalidArgumentError, LinkOverloadedError, TransportError } from '../../errors.js';
 import type { Logger } from '../logger.js';
 import type { Socket } from '../ws-adapter.js';
-import { type Envelope, Env, decodeFrame, encodeEnvelope, frameOf } from './frames.js';
+import { type Encoded, type Envelope, Env, decodeFrame, encodeEnvelope, frameOf, joined } from './frames.js';
 
 export const CloseCode = {
   normal: 1000,
@@ -44,7 +44,7 @@ export interface LinkEvents {
 }
 
 export class Link {
-  private outbox: Uint8Array[] = [];
+  private outbox: Encoded[] = [];
   private outboxBytes = 0;
   private scheduled = false;
   private waitingForDrain = false;
@@ -87,7 +87,8 @@ export class Link {
     this.sendEncoded(bytes);
   }
 
-  sendEncoded(bytes: Uint8Array): void {
+  /** Queues one envelope already encoded (whole, or in pieces that are joined only in the frame). */
+  sendEncoded(bytes: Encoded): void {
     if (bytes.length + this.headroomBytes > this.limits.maxFrameBytes) {
       throw new InvalidArgumentError('message', `encodes to ${bytes.length} bytes, more than the link's maxFrameBytes ${this.limits.maxFrameBytes}`);
     }
@@ -174,7 +175,7 @@ export class Link {
   }
 
   private takeOutbox(): Uint8Array[] {
-    const unsent = this.outbox;
+    const unsent = this.outbox.map(joined);
     this.outbox = [];
     this.outboxBytes = 0;
     return unsent;

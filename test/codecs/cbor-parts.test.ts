@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { cborEncode } from '../../src/codecs/cbor.js';
+import { cborEncodeParts } from '../../src/codecs/cbor-parts.js';
+import { ChunkAssembler, createChunkStream } from '../../src/codecs/index.js';
+import { TaskRef } from '../../src/index.js';
+
+const join = (parts: Uint8Array[]) => Buffer.concat(parts);
+
+describe('cborEncodeParts', () => {
+  const big = new Uint8Array(3000).fill(9);
+  const buf = Buffer.alloc(2000, 5);
+
+  it('gives the exact bytes of cborEncode, with large byte arrays as views of the state, for nested shapes', () => {
+    const states: unknown[] = [
+      { data: big, hits: 3 },
+      { a: [1, { b: big, c: 'x' }, buf], z: null, ref: new TaskRef('t', 'k') },
+      [big, big],
+      big,
+      { m: new Map([[1, big]]), d: new Date(5), f: new Float64Array(4), data: buf },
+      { small: new Uint8Array(10), n: 1 },
+    ];
+    for (const state of states) {
+      const parts = cborEncodeParts(state, 1000);
+      assert.deepEqual(join(parts), Buffer.from(cborEncode(state)));
+    }
+    const parts = cborEncodeParts({ a: [1, { b: big }], c: buf }, 1000);
+    assert.ok(parts.some((p) => p.buffer === big.buffer) && parts.some((p) => p.buffer === buf.buffer), 'no copy of the large arrays');
+    assert.equal(cborEncodeParts({ small: new Uint8Array(10) }, 1000).length, 1);
+  });
+
+  it('streams as chunks that span pieces, reassembled to the same bytes', () => {
+    const state = { head: 'h', data: big, mid: [1, 2, 3], more: buf };
+    const parts = cborEncodeParts(state, 1000);
+    const producer = createChunkStream(parts, { chunkBytes: 777, checksum: 'crc32' });
+    const a = new ChunkAssembler();
+    for (let i = 0; i < producer.count; i++) {
+      const { head, payload } = producer.parts(i);
+      a.pushParts(head, payload);
+    }
+    assert.deepEqual(Buffer.from(a.finish()), Buffer.from(cborEncode(state)));
+  });
+});
