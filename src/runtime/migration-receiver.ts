@@ -164,6 +164,8 @@ export class MigrationReceiver {
       const applied = (p['applied'] as Record<string, Record<string, number>> | undefined)?.[f.id];
       const cell = this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined, inputs.get(f.id), applied);
       if (root && remoteParent && !parentHere) cell.remoteParent = remoteParent;
+      // A partition group back on its task's node: the task's partitions point at it again.
+      if (root && parentHere) for (const [part, owner] of parentHere.partitionOwners) if (owner.id === cell.id) parentHere.partitionOwners.set(part, cell);
       // Until the source has forwarded its queue, messages arriving here wait behind it. Should
       // the source never say so (it died), they are let through after a while.
       // Held: first what this node had queued for the task before taking it over, in order.

@@ -604,7 +604,14 @@ export class RuntimeImpl implements Runtime, CellHost {
     // With simulateSerialization a local message crosses the codec as a remote one would: a
     // message that cannot is the sender's error (CodecError), found long before a migration.
     if (this.simulateSerialization) msg = cborDecode(cborEncode(msg));
-    if (cell.partitionOwners.size > 0) cell = ownerOf(cell, msg);
+    if (cell.partitionOwners.size > 0) {
+      cell = ownerOf(cell, msg);
+      // A partition group on another node (handed off): its keys route there.
+      if (cell.status === 'stopped' && this.cluster && this.directory.get(cell.id) !== cell) {
+        this.cluster.route(cell.id, msg, reply, stamp);
+        return;
+      }
+    }
     if (cell.held && (fromNode === undefined || fromNode !== cell.heldFrom) && cell.held.length + cell.mailbox.length < cell.mailbox.capacity) {
       cell.held.push({ msg, reply, stamp });
       return;
