@@ -31,6 +31,7 @@ export const ErrorCodes = {
   UNKNOWN_TASK_TYPE: 'GODWIT_ERR_UNKNOWN_TASK_TYPE',
   MIGRATION_IN_PROGRESS: 'GODWIT_ERR_MIGRATION_IN_PROGRESS',
   MIGRATION_TIMEOUT: 'GODWIT_ERR_MIGRATION_TIMEOUT',
+  PARENT_UNREACHABLE: 'GODWIT_ERR_PARENT_UNREACHABLE',
   DEVICE_SOURCE: 'GODWIT_ERR_DEVICE_SOURCE',
   DEVICE_COMMAND: 'GODWIT_ERR_DEVICE_COMMAND',
   TRACE_FORMAT: 'GODWIT_ERR_TRACE_FORMAT',
@@ -266,6 +267,21 @@ export class MigrationTimeoutError extends GodwitError {
     readonly step: string,
   ) {
     super(ErrorCodes.MIGRATION_TIMEOUT, `migration of task ${taskId} timed out in phase ${phase}: ${step} took longer than ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * A child task that migrated alone to another node crashed, and its parent's node did not answer
+ * for its directive: the child is supervised where it runs, as a top-level task, from then on.
+ */
+export class ParentUnreachableError extends GodwitError {
+  constructor(
+    readonly taskId: string,
+    readonly parentId: string,
+    readonly node: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCodes.PARENT_UNREACHABLE, `parent ${parentId} of task ${taskId} on node ${node} is unreachable; the task is supervised where it runs`, options);
   }
 }
 

@@ -72,6 +72,7 @@ export {
   UnknownTaskTypeError,
   MigrationInProgressError,
   MigrationTimeoutError,
+  ParentUnreachableError,
 } from './errors.js';
 export type { MigrationReport, MigrateOptions, MigrationPhase } from './runtime/migration.js';
 export type { ClusterOptions } from './runtime/cluster/types.js';

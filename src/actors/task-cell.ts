@@ -16,6 +16,7 @@ import { RestartTracker, type ResolvedSupervision } from './supervision.js';
 import type { CodecRegistry } from '../codecs/registry.js';
 import { restoreState, roundTripState, snapshotState } from '../codecs/snapshot.js';
 import { cborDecode, cborEncode } from '../codecs/cbor.js';
+import type { RemoteChild } from '../runtime/remote-supervision.js';
 import type { AskOptions, SpawnChildOptions, TaskContext, TaskDefinition } from './task.js';
 
 export type CellStatus = 'starting' | 'running' | 'backoff' | 'stopped';
@@ -107,6 +108,10 @@ export class TaskCell {
   heldFrom: string | undefined;
   /** A partitioned task: which partition groups (child cells on other resources) hold which partitions. */
   readonly partitionOwners = new Map<number, TaskCell>();
+  /** Children that migrated alone to other nodes and are still supervised from here (see remote-supervision.ts). */
+  readonly remoteChildren = new Map<string, RemoteChild>();
+  /** A child that migrated alone from its parent's node: where its parent (and supervisor) is. */
+  remoteParent: { node: string; id: string } | undefined;
   /** Frozen by a migration: no turns until thawed; messages keep queueing in order. */
   private frozen = false;
   private idleWaiters: Array<() => void> = [];
@@ -462,7 +467,7 @@ function createContext(cell: TaskCell, host: CellHost): TaskContext {
     ask: <R>(to: TaskRef, msg: unknown, options?: AskOptions) => host.ask(to, msg, options) as Promise<R>,
     spawnChild: (task, options = {}) => host.spawnChild(cell, task as never, options),
     stopChild: (child) => host.stopChild(cell, child),
-    children: () => [...cell.children.values()].map((c) => c.ref),
+    children: () => [...[...cell.children.values()].map((c) => c.ref), ...[...cell.remoteChildren.values()].map((c) => c.ref)],
     metrics: {
       add(name: string, delta = 1) {
         cell.custom.set(name, (cell.custom.get(name) ?? 0) + delta);

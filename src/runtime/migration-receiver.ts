@@ -154,13 +154,18 @@ export class MigrationReceiver {
     const now = this.rt.clock.now();
     const inputs = new Map(Array.isArray(p['inputs']) ? (p['inputs'] as Array<[string, unknown]>).map(([id, input]) => [String(id), input] as const) : []);
     const members: FamilyMember[] = m.family ?? [{ id: m.id, def: m.def, parent: null, state: m.state, bytes: m.bytes }];
+    // A child moved alone: back on its parent's node it is a local child again, elsewhere a remote one.
+    const remoteParent = remoteParentOf(p['parent']);
+    const parentHere = remoteParent?.node === this.rt.name ? this.rt.directory.get(remoteParent.id) : undefined;
+    parentHere?.remoteChildren.delete(m.id);
     for (const f of members) {
       const root = f.id === m.id;
-      const entry = { id: f.id, task: f.def.name, node: this.rt.name, resource: m.resource, epoch: root ? Number(p['epoch']) : (f.epoch ?? Number(p['epoch'])), parent: root ? null : f.parent };
+      const entry = { id: f.id, task: f.def.name, node: this.rt.name, resource: m.resource, epoch: root ? Number(p['epoch']) : (f.epoch ?? Number(p['epoch'])), parent: root ? (parentHere?.id ?? null) : f.parent };
       const applied = (p['applied'] as Record<string, Record<string, number>> | undefined)?.[f.id];
-      this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined, inputs.get(f.id), applied);
-      const cell = this.rt.directory.get(f.id);
-      if (!cell) continue;
+      const cell = this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined, inputs.get(f.id), applied);
+      if (root && remoteParent && !parentHere) cell.remoteParent = remoteParent;
+      // A partition group back on its task's node: the task's partitions point at it again.
+      if (root && parentHere) for (const [part, owner] of parentHere.partitionOwners) if (owner.id === cell.id) parentHere.partitionOwners.set(part, cell);
       // Until the source has forwarded its queue, messages arriving here wait behind it. Should
       // the source never say so (it died), they are let through after a while.
       // Held: first what this node had queued for the task before taking it over, in order.
@@ -275,4 +280,10 @@ export class MigrationReceiver {
     m.expiry.cancel();
     this.incoming.delete(mid);
   }
+}
+
+function remoteParentOf(value: unknown): { node: string; id: string } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  return typeof v['node'] === 'string' && typeof v['id'] === 'string' ? { node: v['node'], id: v['id'] } : undefined;
 }

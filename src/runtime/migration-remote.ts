@@ -131,10 +131,15 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     // along so that a restart at the target runs `init` as it would have here.
     const applied = Object.fromEntries(family.map((c) => [c.id, Object.fromEntries(c.applied)]));
     const inputs = family.map((c) => [c.id, portable(c.input)]);
-    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied });
+    // A child moving alone stays its parent's child: the target learns where its parent is.
+    const parent = cell.parent ? { node: rt.name, id: cell.parent.id } : (cell.remoteParent ?? null);
+    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent });
     committed = true;
     report.phases.push({ phase: 'redirect', atMs: clock.now() });
+    const parentCell = cell.parent;
     for (const c of family) rt.handOff(c, target.node, c === cell ? epoch : c.epoch + 1, `${mid}|${c.id}`);
+    if (parentCell) rt.remoteSupervision.adopted(parentCell, cell, target.node, target.device.id);
+    else if (cell.remoteParent && cell.remoteParent.node !== target.node) rt.remoteSupervision.childMoved(cell, target.node, target.device.id);
     report.pauseMs = clock.now() - frozenAt;
     report.phases.push({ phase: 'decommission', atMs: clock.now() });
   } finally {

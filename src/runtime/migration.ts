@@ -20,7 +20,7 @@ import { place, unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
 import { candidatesOf, type NodeCandidate } from './cluster/candidates.js';
 import { MigrationRequests, migrateToNode } from './migration-remote.js';
-import { movePartitions } from './partitions.js';
+import { mergeFromNode, movePartitions, remoteGroupOwner } from './partitions.js';
 import { withTimeout } from './timeout.js';
 
 export type MigrationPhase = 'propose' | 'prepare' | 'freeze' | 'commit' | 'redirect' | 'decommission';
@@ -66,7 +66,8 @@ export interface MigrateOptions {
   phaseTimeoutMs?: number;
   /**
    * A partitioned task (one with `partitionKey`): move only these partitions to `to`, as a
-   * partition group (a child task); its messages then route by key. Within a node.
+   * partition group (a child task); its messages then route by key. `to` may be a resource of
+   * another node: the group is then a child moved alone there.
    */
   partitions?: number[];
   /** A partition group: give its partitions back to the task and stop it. */
@@ -90,6 +91,8 @@ export class Migrator {
 
   async migrate(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
     const cell = this.rt.directory.get(taskId);
+    const groupOf = !cell && options.merge ? remoteGroupOwner(this.rt, taskId) : undefined;
+    if (groupOf) return this.finish(await mergeFromNode(this.rt, groupOf, taskId, `mig-${++this.seq}`), this.rt.clock.now());
     if (!cell) return this.migrateElsewhere(taskId, options);
     if (options.partitions !== undefined || options.merge) return this.finish(await movePartitions(this.rt, cell, options, `mig-${++this.seq}`), this.rt.clock.now());
     if (this.moving.has(taskId)) throw new MigrationInProgressError(taskId);
@@ -217,6 +220,10 @@ export class Migrator {
   private async migrateElsewhere(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
     const owner = this.rt.cluster?.ownerOf(taskId);
     if (!owner || owner === this.rt.name) throw new UnknownTaskError(taskId);
+    // The start request carries whole-task options only: a split or merge is asked of the task's node.
+    if (options.partitions !== undefined || options.merge) {
+      throw new InvalidArgumentError(options.merge ? 'options.merge' : 'options.partitions', `task ${taskId} runs on node ${owner}: split or merge partitions from the node of the partitioned task`);
+    }
     const { phaseTimeoutMs = null, maxFinalMessages = null, maxRounds = null } = options;
     const payload = { task: taskId, to: options.to ?? null, mode: options.mode ?? null, phaseTimeoutMs, maxFinalMessages, maxRounds };
     return (await this.rt.cluster!.request(owner, MigrationRequests.start, payload, 60_000)) as MigrationReport;

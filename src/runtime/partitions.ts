@@ -1,5 +1,5 @@
 /**
- * Data-partition granularity, within a node. A task whose state is a `PartitionedState` and
+ * Data-partition granularity (a group on another node: splitToNode, mergeFromNode below). A task whose state is a `PartitionedState` and
  * whose definition says which key a message belongs to (`partitionKey`) can hand some of its
  * partitions to a partition group: a child task on another resource holding just those
  * partitions. Messages for those keys then go to the group; the rest stay with the task. Merging
@@ -54,6 +54,7 @@ export async function movePartitions(rt: RuntimeImpl, cell: TaskCell, options: M
   if (ids.length === 0 || ids.some((p) => !(cell.state as PartitionedState).owns(p))) {
     throw new InvalidArgumentError('options.partitions', `task ${cell.id} does not hold all of partitions ${ids.join(', ')}`);
   }
+  if (options.to !== undefined && !rt.resourceActors.has(options.to) && rt.cluster) return splitToNode(rt, cell, ids, options.to, id);
   const target = options.to === undefined ? undefined : rt.resourceActors.get(options.to);
   if (!target) throw new UnknownResourceError(options.to ?? '(none given)');
   const r = report(id, cell, target.id);
@@ -77,4 +78,40 @@ export async function movePartitions(rt: RuntimeImpl, cell: TaskCell, options: M
   r.outcome = 'committed';
   r.to = `${target.id} (${group.id})`;
   return r;
+}
+
+/**
+ * Across nodes: the group is split off on the task's own resource, then migrated to `to` as a
+ * child moved alone (it stays the task's child, supervised from here; messages for its keys
+ * route to it through the cluster). Should that migration abort, the group merges back.
+ */
+async function splitToNode(rt: RuntimeImpl, cell: TaskCell, ids: number[], to: string, id: string): Promise<MigrationReport> {
+  const t0 = rt.clock.now();
+  const local = await movePartitions(rt, cell, { partitions: ids, to: cell.resource.id }, id);
+  const group = cell.partitionOwners.get(ids[0]!)!;
+  const moved = await rt.migrator.migrate(group.id, { to });
+  const r: MigrationReport = { ...moved, id, task: cell.id, from: cell.resource.id, granularity: 'partitions', pauseMs: local.pauseMs + moved.pauseMs, totalMs: rt.clock.now() - t0 };
+  if (moved.outcome === 'committed') r.to = `${to} (${group.id})`;
+  else if (rt.directory.get(group.id) === group) await movePartitions(rt, group, { merge: true }, id);
+  return r;
+}
+
+/**
+ * Merging a group that runs on another node: it migrates back to the task's resource first (a
+ * child moved back to its parent's node is a local child again), then merges as within a node.
+ */
+export async function mergeFromNode(rt: RuntimeImpl, task: TaskCell, groupId: string, id: string): Promise<MigrationReport> {
+  const t0 = rt.clock.now();
+  const back = await rt.migrator.migrate(groupId, { to: task.resource.id });
+  const group = rt.directory.get(groupId);
+  if (back.outcome !== 'committed' || !group) return { ...back, id, granularity: 'partitions' };
+  const r = await movePartitions(rt, group, { merge: true }, id);
+  return { ...r, from: back.from, node: rt.name, bytes: back.bytes, pauseMs: back.pauseMs + r.pauseMs, totalMs: rt.clock.now() - t0 };
+}
+
+/** The local task `groupId` is a partition group of, when that group runs on another node. */
+export function remoteGroupOwner(rt: RuntimeImpl, groupId: string): TaskCell | undefined {
+  const task = rt.directory.get(groupId.slice(0, groupId.lastIndexOf('/')));
+  if (!task || !task.remoteChildren.has(groupId)) return undefined;
+  return [...task.partitionOwners.values()].some((g) => g.id === groupId) ? task : undefined;
 }

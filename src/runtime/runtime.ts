@@ -28,6 +28,7 @@ import { type ActorHandle, type ActorSystem, createActorSystem } from './nact-ad
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.js';
 import { type Affinity, mergeAffinity, place, validateAffinity } from './placement.js';
 import { Supervisor } from './supervisor.js';
+import { RemoteSupervision } from './remote-supervision.js';
 import { type MigrateOptions, type MigrationReport, Migrator } from './migration.js';
 import { MigrationReceiver } from './migration-receiver.js';
 import { ownerOf } from './partitions.js';
@@ -80,6 +81,7 @@ export class RuntimeImpl implements Runtime, CellHost {
   readonly supervisor: Supervisor;
   readonly migrator: Migrator;
   readonly migrationReceiver: MigrationReceiver;
+  readonly remoteSupervision: RemoteSupervision;
   readonly metricStore: MetricStore;
   readonly monitoring: Monitoring | undefined;
   private prometheusEndpoint: PrometheusEndpoint | undefined;
@@ -113,6 +115,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.supervisor = new Supervisor(this);
     this.migrator = new Migrator(this);
     this.migrationReceiver = new MigrationReceiver(this);
+    this.remoteSupervision = new RemoteSupervision(this);
     this.metricStore = new MetricStore(options.metrics);
     this.monitoring = options.monitor
       ? new Monitoring(options.monitor, this.clock, () => this.resourceActors.values(), this.metricStore, (resource, err) =>
@@ -411,11 +414,11 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   /** Takes over a task a migration brought here, with its live state (epoch from the entry), its spawn input (for restarts) and its applied map (replay). */
-  adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined, input?: unknown, applied?: Record<string, number>): void {
+  adoptTask(def: TaskDefinition, entry: DirEntry, state: unknown, snapshot: Snapshot, affinity: Affinity | undefined, input?: unknown, applied?: Record<string, number>): TaskCell {
     const parent = entry.parent ? this.directory.get(entry.parent) : undefined;
-    const resource = parent?.resource ?? this.resourceActors.get(entry.resource);
+    const resource = this.resourceActors.get(entry.resource) ?? parent?.resource;
     if (!resource) throw new UnknownResourceError(entry.resource);
-    this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: undefined, adopt: { state, snapshot, applied } });
+    return this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: undefined, adopt: { state, snapshot, applied } });
   }
 
   restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity): void {
@@ -500,6 +503,7 @@ export class RuntimeImpl implements Runtime, CellHost {
 
   stopChild(parent: TaskCell, child: TaskRef): void {
     const cell = this.directory.get(child.id);
+    if (!cell && this.remoteSupervision.stopChild(parent, child.id, 'requested')) return;
     if (!cell || cell.parent !== parent) throw new UnknownTaskError(child.id);
     this.stopCell(cell, 'requested');
   }
@@ -515,6 +519,8 @@ export class RuntimeImpl implements Runtime, CellHost {
   stopCell(cell: TaskCell, reason: StopReason, err?: unknown): void {
     if (cell.status === 'stopped') return;
     for (const child of [...cell.children.values()]) this.stopCell(child, 'parent-stopped');
+    this.remoteSupervision.stopChildren(cell, 'parent-stopped');
+    this.remoteSupervision.childStopped(cell, reason);
     cell.status = 'stopped';
     cell.fence(reason);
     cell.backoffTimer?.cancel();
@@ -544,7 +550,7 @@ export class RuntimeImpl implements Runtime, CellHost {
       ref: c.ref,
       id: c.id,
       task: c.def.name,
-      parent: c.parent?.id,
+      parent: c.parent?.id ?? c.remoteParent?.id,
       resource: c.resource.id,
       kind: c.resource.device.kind,
       status: c.status,
@@ -598,7 +604,14 @@ export class RuntimeImpl implements Runtime, CellHost {
     // With simulateSerialization a local message crosses the codec as a remote one would: a
     // message that cannot is the sender's error (CodecError), found long before a migration.
     if (this.simulateSerialization) msg = cborDecode(cborEncode(msg));
-    if (cell.partitionOwners.size > 0) cell = ownerOf(cell, msg);
+    if (cell.partitionOwners.size > 0) {
+      cell = ownerOf(cell, msg);
+      // A partition group on another node (handed off): its keys route there.
+      if (cell.status === 'stopped' && this.cluster && this.directory.get(cell.id) !== cell) {
+        this.cluster.route(cell.id, msg, reply, stamp);
+        return;
+      }
+    }
     if (cell.held && (fromNode === undefined || fromNode !== cell.heldFrom) && cell.held.length + cell.mailbox.length < cell.mailbox.capacity) {
       cell.held.push({ msg, reply, stamp });
       return;

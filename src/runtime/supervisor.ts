@@ -9,6 +9,7 @@
  */
 import { TaskCrashedError, NoResourceError } from '../errors.js';
 import { decide, type RestartTracker } from '../actors/supervision.js';
+import type { Directive } from './event-types.js';
 import type { ResourceActor } from '../actors/resource.js';
 import type { TaskCell } from '../actors/task-cell.js';
 import type { DeviceKind } from '../devices/device.js';
@@ -22,6 +23,12 @@ export class Supervisor {
     if (cell.status === 'stopped') return;
     const directive = decide(cell.supervision, err);
     this.rt.emit({ type: 'task.crashed', timeMs: this.rt.clock.now(), taskId: cell.id, task: cell.def.name, resource: cell.resource.id, err, directive });
+    if (cell.remoteParent && this.rt.cluster) this.rt.remoteSupervision.childCrashed(cell, err, directive);
+    else this.apply(cell, directive, err);
+  }
+
+  /** Carries out `directive` for a crashed task supervised on this node. */
+  apply(cell: TaskCell, directive: Directive, err: unknown): void {
     switch (directive) {
       case 'resume':
         cell.resumeAfterCrash();
@@ -62,8 +69,21 @@ export class Supervisor {
     }
   }
 
+  /** A crashed child with a remote parent restarts here, as its parent's side decided. */
+  restartAlone(cell: TaskCell, restarts: number, delayMs: number): void {
+    this.scheduleRestart(cell, restarts, delayMs);
+  }
+
+  /** All-for-one from a remote child's crash: a local sibling restarts too. */
+  restartSibling(cell: TaskCell, restarts: number, delayMs: number): void {
+    if (cell.status === 'stopped') return;
+    cell.fence('restarted');
+    this.scheduleRestart(cell, restarts, delayMs);
+  }
+
   private scheduleRestart(cell: TaskCell, restarts: number, delayMs: number): void {
     for (const child of [...cell.children.values()]) this.rt.stopCell(child, 'parent-stopped');
+    this.rt.remoteSupervision.stopChildren(cell, 'parent-stopped');
     cell.status = 'backoff';
     cell.backoffTimer?.cancel();
     cell.backoffTimer = this.rt.clock.setTimer(() => {

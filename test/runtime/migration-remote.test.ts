@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRuntime, defineTask, simulatedDevice, type Runtime, type TaskRef } from '../../src/index.js';
 import { counter } from '../fixtures.js';
-import { nextEvent, recordEvents, until } from '../helpers.js';
+import { nextEvent, until } from '../helpers.js';
 
 const SECRET = 'migration-test-secret';
 const unknownHere = defineTask({ ...counter, name: 'only-on-a' });
@@ -104,7 +104,7 @@ describe('Runtime#migrate across nodes', function () {
     assert.deepEqual(a.tasks().filter((t) => t.id.startsWith('fam')), []);
   });
 
-  it('moves a child alone to another node: state and refs carry over, but today it leaves its parent\'s supervision there', async () => {
+  it('moves a child alone to another node: state and refs carry over, and its parent keeps supervising it there', async () => {
     const parentDef = defineTask<null, 'kids', TaskRef[]>({
       name: 'lone-parent',
       init: (_i, ctx) => (ctx.spawnChild(counter, { id: 'kid', input: 3 }), null),
@@ -121,20 +121,53 @@ describe('Runtime#migrate across nodes', function () {
     const report = await a.migrate(kid!, { to: 'b/fpga-0' });
     assert.equal(report.outcome, 'committed', report.reason);
     assert.equal(await rms.ask(kid!, { type: 'get' }), 4, 'state and ref carried over');
-    // What happens today: the child runs on b as a task of its own; its parent no longer lists it.
-    assert.deepEqual(b.tasks().filter((t) => t.id === 'lp/kid').map((t) => [t.parent ?? null, t.resource]), [[null, 'b/fpga-0']]);
-    assert.deepEqual(await rms.ask<TaskRef[]>(parent, 'kids'), []);
-    // A crash of the moved child is handled by b's supervision (restart there), not reported to its parent on a.
-    const aEvents = recordEvents(a, ['task.crashed', 'task.restarted']);
+    assert.deepEqual(b.tasks().filter((t) => t.id === 'lp/kid').map((t) => [t.parent ?? null, t.resource]), [['lp', 'b/fpga-0']]);
+    assert.deepEqual((await rms.ask<TaskRef[]>(parent, 'kids')).map((k) => k.id), ['lp/kid'], 'its parent still lists it');
+    // A crash of the moved child goes to its parent's supervision on a; the restart happens on b.
+    const crashedOnA = nextEvent(a, 'task.crashed', (e) => e.taskId === 'lp/kid');
     const restarted = nextEvent(b, 'task.restarted', (e) => e.taskId === 'lp/kid');
     rms.send(kid!, { type: 'crash' });
+    assert.equal((await crashedOnA).directive, 'restart');
     await restarted;
     assert.equal(await rms.ask(kid!, { type: 'get' }), 3, 'restarted on b from its spawn input, which moved with it');
-    assert.deepEqual(aEvents, []);
-    // Stopping the parent no longer stops the moved child.
+    assert.deepEqual(b.tasks().filter((t) => t.id === 'lp/kid').map((t) => [t.parent ?? null, t.resource]), [['lp', 'b/fpga-0']]);
+    // Stopping the parent stops the moved child on b.
+    const stopped = nextEvent(b, 'task.stopped', (e) => e.taskId === 'lp/kid');
     await a.stop(parent);
-    assert.equal(typeof (await rms.ask(kid!, { type: 'get' })), 'number');
-    await b.stop(kid!);
+    assert.equal((await stopped).reason, 'parent-stopped');
+    assert.deepEqual(b.tasks().filter((t) => t.id === 'lp/kid'), []);
+  });
+
+  it('escalates a moved child\'s crash to its parent on the source node, and ctx.stopChild reaches it there', async () => {
+    const fragile = defineTask({ ...counter, name: 'fragile-kid', supervision: { directive: 'escalate' } });
+    const parentDef = defineTask<null, 'kids' | 'stop-kid', TaskRef[]>({
+      name: 'escalating-parent',
+      init: (_i, ctx) => (ctx.spawnChild(fragile, { id: 'kid', input: 1 }), ctx.spawnChild(counter, { id: 'other', input: 2 }), null),
+      receive(s, msg, ctx) {
+        if (msg === 'kids') ctx.reply(ctx.children());
+        else for (const k of ctx.children()) if (k.id.endsWith('/other')) ctx.stopChild(k);
+        return s;
+      },
+    });
+    for (const n of [rms, a, b]) for (const d of [fragile, parentDef]) n.register(d as never);
+    const parent = a.spawn(parentDef, { id: 'ep', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    const kids = await rms.ask<TaskRef[]>(parent, 'kids');
+    for (const k of kids) assert.equal((await a.migrate(k, { to: 'b/fpga-0' })).outcome, 'committed');
+    // ctx.stopChild of a child on another node stops it there.
+    const otherStopped = nextEvent(b, 'task.stopped', (e) => e.taskId === 'ep/other');
+    rms.send(parent, 'stop-kid');
+    assert.equal((await otherStopped).reason, 'parent-stopped');
+    assert.deepEqual((await rms.ask<TaskRef[]>(parent, 'kids')).map((k) => k.id), ['ep/kid']);
+    // The child's directive is escalate: it stops on b (failed) and its parent crashes on a.
+    const kidStopped = nextEvent(b, 'task.stopped', (e) => e.taskId === 'ep/kid');
+    const parentCrashed = nextEvent(a, 'task.crashed', (e) => e.taskId === 'ep');
+    rms.send(kids[0]!, { type: 'crash' });
+    assert.equal((await kidStopped).reason, 'failed');
+    assert.equal((await parentCrashed).directive, 'restart');
+    // The parent restarted on a: its init spawned fresh children there.
+    assert.deepEqual((await rms.ask<TaskRef[]>(parent, 'kids')).map((k) => k.id).sort(), ['ep/kid', 'ep/other']);
+    assert.deepEqual(a.tasks().filter((t) => t.id.startsWith('ep/')).map((t) => t.resource), ['a/gpu-0', 'a/gpu-0']);
+    await a.stop(parent);
   });
 
   it('keeps the order of a sender on the target node, whose earlier sends are still on their way to the source', async () => {

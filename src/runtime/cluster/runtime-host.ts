@@ -139,6 +139,7 @@ export class RuntimeClusterHost implements ClusterHost {
       const p = (payload ?? {}) as Record<string, unknown>;
       return this.rt.setPowerState(String(p['resource']), p['state'] === 'idle' ? 'idle' : 'active');
     }
+    if (kind.startsWith('sup.')) return this.rt.remoteSupervision.answer(kind, (payload ?? {}) as Record<string, unknown>);
     if (kind.startsWith('mig.')) {
       const p = (payload ?? {}) as Record<string, unknown>;
       if (kind === MigrationRequests.start) {
