@@ -91,17 +91,38 @@ export class ForecastSelector {
     }
     this.last = value;
     this.combinedErrors.observe(value);
-    this.models.forEach((m, i) => {
-      this.errors[i]?.observe(value);
-      m.update(value);
-    });
+    for (let i = 0; i < this.models.length; i++) {
+      (this.errors[i] as ForecastErrors).observe(value);
+      (this.models[i] as Forecaster).update(value);
+    }
   }
 
+  /** Records every model's forecast and the combination's at each horizon (each model asked once). */
   private issue(): void {
-    for (const h of this.horizons) {
-      this.models.forEach((m, i) => this.errors[i]?.issue(h, m.forecast(h)));
-      this.combinedErrors.issue(h, this.combinedPoint(h));
+    for (let hi = 0; hi < this.horizons.length; hi++) {
+      const h = this.horizons[hi] as number;
+      let sum = 0;
+      let weights = 0;
+      let plain = 0;
+      for (let i = 0; i < this.models.length; i++) {
+        const f = (this.models[i] as Forecaster).forecast(h);
+        const e = this.errors[i] as ForecastErrors;
+        e.issueAt(hi, f);
+        plain += f;
+        const w = this.inverseMase(e.maeAt(hi));
+        if (w > 0) {
+          sum += w * f;
+          weights += w;
+        }
+      }
+      this.combinedErrors.issueAt(hi, weights > 0 ? sum / weights : plain / this.models.length);
     }
+  }
+
+  /** The combination's weight for a model's MAE: 1 / MASE, 0 while the MASE is not finite. */
+  private inverseMase(mae: number): number {
+    const v = this.toMase(mae);
+    return Number.isFinite(v) ? 1 / Math.max(v, 1e-9) : 0;
   }
 
   /** The in-sample one-step naive MAE (MASE denominator); NaN before two values. */
@@ -140,17 +161,19 @@ export class ForecastSelector {
     const m = this.models[i];
     const e = this.errors[i];
     const point = m?.forecast(horizonSteps) ?? Number.NaN;
-    const band = e ? e.band(horizonSteps, point) : { point, p50: point, p90: point };
-    return { point, p50: band.p50, p90: band.p90, model: m?.name ?? '', mase: this.toMase(e?.mae(horizonSteps) ?? Number.NaN) };
+    const hi = this.horizons.indexOf(horizonSteps);
+    const band = e ? e.bandAt(hi, point) : { point, p50: point, p90: point };
+    return { point, p50: band.p50, p90: band.p90, model: m?.name ?? '', mase: this.toMase(e?.maeAt(hi) ?? Number.NaN) };
   }
 
   /** The forecast of the model with the lowest recent MASE at this horizon (the first model until any is scored). */
   forecast(horizonSteps: number): SelectedForecast {
     this.checkTracked(horizonSteps);
+    const hi = this.horizons.indexOf(horizonSteps);
     let best = 0;
     let bestMase = Infinity;
     for (let i = 0; i < this.models.length; i++) {
-      const v = this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
+      const v = this.toMase((this.errors[i] as ForecastErrors).maeAt(hi));
       if (v < bestMase) {
         bestMase = v;
         best = i;
@@ -167,18 +190,19 @@ export class ForecastSelector {
   }
 
   private combinedPoint(horizonSteps: number): number {
+    const hi = this.horizons.indexOf(horizonSteps);
     let sum = 0;
     let weights = 0;
     let plain = 0;
-    this.models.forEach((m, i) => {
-      const f = m.forecast(horizonSteps);
+    for (let i = 0; i < this.models.length; i++) {
+      const f = (this.models[i] as Forecaster).forecast(horizonSteps);
       plain += f;
-      const v = this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
-      if (!Number.isFinite(v)) return;
-      const w = 1 / Math.max(v, 1e-9);
-      sum += w * f;
-      weights += w;
-    });
+      const w = this.inverseMase((this.errors[i] as ForecastErrors).maeAt(hi));
+      if (w > 0) {
+        sum += w * f;
+        weights += w;
+      }
+    }
     return weights > 0 ? sum / weights : plain / this.models.length;
   }
 
