@@ -237,11 +237,14 @@ export class ArForecaster implements Forecaster {
       this.path = grown;
     }
     const p = this.order;
+    const coef = this.coef;
+    const path = this.path;
     for (let s = this.pathLength; s < horizonSteps; s++) {
-      let f = this.coef[0] ?? 0;
-      // Lag j of step s: an earlier forecast on the path, or an observed value.
-      for (let j = 1; j <= p; j++) f += (this.coef[j] ?? 0) * (s - j >= 0 ? (this.path[s - j] as number) : this.at(j - 1 - s));
-      this.path[s] = Math.min(Math.max(f, this.low), this.high);
+      let f = coef[0] ?? 0;
+      // Lag j of step s: an earlier forecast on the path, or (in the first p steps) an observed value.
+      if (s >= p) for (let j = 1; j <= p; j++) f += (coef[j] ?? 0) * (path[s - j] as number);
+      else for (let j = 1; j <= p; j++) f += (coef[j] ?? 0) * (s - j >= 0 ? (path[s - j] as number) : this.at(j - 1 - s));
+      path[s] = Math.min(Math.max(f, this.low), this.high);
     }
     if (this.pathLength < horizonSteps) this.pathLength = horizonSteps;
     return this.path[horizonSteps - 1] as number;

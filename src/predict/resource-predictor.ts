@@ -167,7 +167,8 @@ export class ResourcePredictor {
     const baseMs = this.stepTime(Math.max(this.lastStep, 0));
     for (const [metric, track] of this.tracks) {
       if (track.step < 0) continue;
-      this.horizonsMs.forEach((horizonMs, i) => {
+      for (let i = 0; i < this.horizonsMs.length; i++) {
+        const horizonMs = this.horizonsMs[i] as number;
         const f = track.selector.forecast(this.horizonSteps[i] ?? 1);
         let shift = 0;
         const cluster = this.clusterWeight > 0 ? clusterTrend?.(metric, horizonMs) : undefined;
@@ -175,7 +176,7 @@ export class ResourcePredictor {
         const atMs = baseMs + horizonMs;
         shift += this.reservations.amountAt(metric, atMs, this.reservationMetric);
         out.push({ resource: this.resource, metric, horizonMs, atMs, p50: f.p50 + shift, p90: f.p90 + shift, model: f.model, mase: f.mase });
-      });
+      }
     }
     return out;
   }

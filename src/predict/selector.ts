@@ -31,9 +31,8 @@ export const COMBINED = 'combined';
 export class ForecastSelector {
   readonly horizons: readonly number[];
   private readonly models: Forecaster[];
-  private readonly errors: ForecastErrors[];
-  private readonly windowSize: number;
-  private readonly combinedErrors: ForecastErrors;
+  /** Source 0 is the combination, model i is source i + 1. */
+  private readonly errors: ForecastErrors;
   private last = Number.NaN;
   private naiveAbsSum = 0;
   private naiveCount = 0;
@@ -43,9 +42,7 @@ export class ForecastSelector {
     this.models = [...(options.models ?? createBaselineModels())];
     if (this.models.length === 0) throw new InvalidArgumentError('models', 'needs at least one model');
     if (this.horizons.length === 0) throw new InvalidArgumentError('horizons', 'needs at least one horizon');
-    this.windowSize = options.windowSize ?? 200;
-    this.errors = this.models.map(() => new ForecastErrors(this.horizons, this.windowSize));
-    this.combinedErrors = new ForecastErrors(this.horizons, this.windowSize);
+    this.errors = new ForecastErrors(this.horizons, options.windowSize ?? 200, this.models.length + 1);
   }
 
   /**
@@ -54,10 +51,8 @@ export class ForecastSelector {
    */
   addModel(model: Forecaster): void {
     if (this.models.some((m) => m.name === model.name)) throw new InvalidArgumentError('model', `a model named ${model.name} is already selected from`);
-    const errors = new ForecastErrors(this.horizons, this.windowSize);
-    errors.skipTo(this.errors[0]?.step ?? -1);
+    this.errors.addSource();
     this.models.push(model);
-    this.errors.push(errors);
   }
 
   get modelNames(): string[] {
@@ -90,11 +85,8 @@ export class ForecastSelector {
       this.naiveCount++;
     }
     this.last = value;
-    this.combinedErrors.observe(value);
-    for (let i = 0; i < this.models.length; i++) {
-      (this.errors[i] as ForecastErrors).observe(value);
-      (this.models[i] as Forecaster).update(value);
-    }
+    this.errors.observe(value);
+    for (let i = 0; i < this.models.length; i++) (this.models[i] as Forecaster).update(value);
   }
 
   /** Records every model's forecast and the combination's at each horizon (each model asked once). */
@@ -106,16 +98,15 @@ export class ForecastSelector {
       let plain = 0;
       for (let i = 0; i < this.models.length; i++) {
         const f = (this.models[i] as Forecaster).forecast(h);
-        const e = this.errors[i] as ForecastErrors;
-        e.issueAt(hi, f);
+        this.errors.issueAt(i + 1, hi, f);
         plain += f;
-        const w = this.inverseMase(e.maeAt(hi));
+        const w = this.inverseMase(this.errors.maeAt(i + 1, hi));
         if (w > 0) {
           sum += w * f;
           weights += w;
         }
       }
-      this.combinedErrors.issueAt(hi, weights > 0 ? sum / weights : plain / this.models.length);
+      this.errors.issueAt(0, hi, weights > 0 ? sum / weights : plain / this.models.length);
     }
   }
 
@@ -139,9 +130,9 @@ export class ForecastSelector {
 
   /** A model's recent MASE at a horizon. */
   mase(model: string, horizonSteps: number): number {
-    if (model === COMBINED) return this.toMase(this.combinedErrors.mae(horizonSteps));
-    const i = this.index(model);
-    return this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
+    const hi = this.horizons.indexOf(horizonSteps);
+    if (hi < 0) return Number.NaN;
+    return this.toMase(this.errors.maeAt(model === COMBINED ? 0 : this.index(model) + 1, hi));
   }
 
   private index(model: string): number {
@@ -158,12 +149,11 @@ export class ForecastSelector {
   }
 
   private forecastAt(i: number, horizonSteps: number): SelectedForecast {
-    const m = this.models[i];
-    const e = this.errors[i];
-    const point = m?.forecast(horizonSteps) ?? Number.NaN;
+    const m = this.models[i] as Forecaster;
+    const point = m.forecast(horizonSteps);
     const hi = this.horizons.indexOf(horizonSteps);
-    const band = e ? e.bandAt(hi, point) : { point, p50: point, p90: point };
-    return { point, p50: band.p50, p90: band.p90, model: m?.name ?? '', mase: this.toMase(e?.maeAt(hi) ?? Number.NaN) };
+    const band = this.errors.bandAt(i + 1, hi, point);
+    return { point, p50: band.p50, p90: band.p90, model: m.name, mase: this.toMase(this.errors.maeAt(i + 1, hi)) };
   }
 
   /** The forecast of the model with the lowest recent MASE at this horizon (the first model until any is scored). */
@@ -173,7 +163,7 @@ export class ForecastSelector {
     let best = 0;
     let bestMase = Infinity;
     for (let i = 0; i < this.models.length; i++) {
-      const v = this.toMase((this.errors[i] as ForecastErrors).maeAt(hi));
+      const v = this.toMase(this.errors.maeAt(i + 1, hi));
       if (v < bestMase) {
         bestMase = v;
         best = i;
@@ -186,7 +176,7 @@ export class ForecastSelector {
   forecastCombined(horizonSteps: number): SelectedForecast {
     this.checkTracked(horizonSteps);
     const point = this.combinedPoint(horizonSteps);
-    return { ...this.combinedErrors.band(horizonSteps, point), model: COMBINED, mase: this.mase(COMBINED, horizonSteps) };
+    return { ...this.errors.bandAt(0, this.horizons.indexOf(horizonSteps), point), model: COMBINED, mase: this.mase(COMBINED, horizonSteps) };
   }
 
   private combinedPoint(horizonSteps: number): number {
@@ -197,7 +187,7 @@ export class ForecastSelector {
     for (let i = 0; i < this.models.length; i++) {
       const f = (this.models[i] as Forecaster).forecast(horizonSteps);
       plain += f;
-      const w = this.inverseMase((this.errors[i] as ForecastErrors).maeAt(hi));
+      const w = this.inverseMase(this.errors.maeAt(i + 1, hi));
       if (w > 0) {
         sum += w * f;
         weights += w;
