@@ -56,6 +56,7 @@ export class ForecastErrors {
   private sourceCount: number;
   /** Index of the last observed value; -1 before the first. */
   private current = -1;
+  private readonly scratchBand = { p50: 0, p90: 0 };
 
   constructor(
     readonly horizons: readonly number[],
@@ -139,15 +140,16 @@ export class ForecastErrors {
     return i < 0 ? 0 : this.residuals.size(i * this.sourceCount);
   }
 
-  /** P50 = point + median residual, P90 = point + 90th percentile residual. */
+  /** P50 = point + median residual, P90 = point + 90th percentile residual (see `ResidualWindows.band`). */
   band(horizonSteps: number, point: number): Band {
     const i = this.horizons.indexOf(horizonSteps);
     return i < 0 ? { point, p50: point, p90: point } : this.bandAt(0, i, point);
   }
 
   bandAt(source: number, index: number, point: number): Band {
-    const w = index * this.sourceCount + source;
-    return { point, p50: point + this.residuals.quantile(w, 0.5), p90: point + this.residuals.quantile(w, 0.9) };
+    const b = this.scratchBand;
+    this.residuals.band(index * this.sourceCount + source, b);
+    return { point, p50: point + b.p50, p90: point + b.p90 };
   }
 
   private indexOf(horizonSteps: number): number {

@@ -5,21 +5,19 @@
  * thousands of series slow: cache misses, not arithmetic).
  *
  * Each window keeps its last `capacity` residuals in arrival order and their absolute sum, so an
- * add and the mean absolute residual are O(1). Quantiles need the window in sorted order: that
- * copy is built (one typed-array sort) on the first quantile asked for, then kept up to date on
- * each add (the new residual replaces the oldest in place, shifting only the values between their
- * two positions) until `max(4, capacity / 8)` adds pass with no quantile asked for; then it is
- * left stale until the next one. A window served every step (the selected model's) answers in
- * O(1); one only scored (every other model's) costs O(1) a step. The answers are the same either way.
+ * add and the mean absolute residual are O(1). No sorted copy is kept: `quantile` selects the
+ * order statistics it needs from a scratch copy (O(capacity)), and `band` (the P50/P90 offsets
+ * every forecast asks for) reuses its last answer until the window has taken more than 1/16 of
+ * its size in new residuals since (at most 12 of 200), so a window served every step costs
+ * O(capacity / 12) a step and one only scored costs O(1).
  */
 import { InvalidArgumentError } from '../errors.js';
 
-/** Per window in `meta`: kept count, next ring slot, adds since the last quantile, sorted copy in order (1/0). */
+/** Per window in `meta`: kept count, next ring slot, adds since `band` last computed (-1: never). */
 const N = 0;
 const NEXT = 1;
-const UNREAD = 2;
-const IN_ORDER = 3;
-const META = 4;
+const STALE = 2;
+const META = 3;
 
 /**
  * Windows come in `groups` (a horizon) of `members` (the sources scored at it); window
@@ -30,9 +28,9 @@ export class ResidualWindows {
   private ring: Float64Array;
   private absSum: Float64Array;
   private meta: Int32Array;
-  /** Sorted copies, allocated on a window's first quantile. */
-  private sorted: Array<Float64Array | undefined>;
-  private readonly maxUnread: number;
+  /** Per window, the last `band`: P50 and P90 residual. */
+  private bands: Float64Array;
+  private readonly scratch: Float64Array;
 
   constructor(
     readonly groups: number,
@@ -44,8 +42,9 @@ export class ResidualWindows {
     this.ring = new Float64Array(windows * capacity);
     this.absSum = new Float64Array(windows);
     this.meta = new Int32Array(windows * META);
-    this.sorted = new Array<Float64Array | undefined>(windows).fill(undefined);
-    this.maxUnread = Math.max(4, capacity >> 3);
+    this.bands = new Float64Array(windows * 2);
+    for (let w = 0; w < windows; w++) this.meta[w * META + STALE] = -1;
+    this.scratch = new Float64Array(capacity);
   }
 
   get members(): number {
@@ -61,16 +60,17 @@ export class ResidualWindows {
     for (let r = 0; r < this.groups * cap; r++) ring.set(this.ring.subarray(r * old, (r + 1) * old), r * members);
     const absSum = new Float64Array(this.groups * members);
     const meta = new Int32Array(this.groups * members * META);
-    const sorted: Array<Float64Array | undefined> = [];
+    const bands = new Float64Array(this.groups * members * 2);
     for (let g = 0; g < this.groups; g++) {
       absSum.set(this.absSum.subarray(g * old, (g + 1) * old), g * members);
       meta.set(this.meta.subarray(g * old * META, (g + 1) * old * META), g * members * META);
-      sorted.push(...this.sorted.slice(g * old, (g + 1) * old), undefined);
+      meta[(g * members + old) * META + STALE] = -1;
+      bands.set(this.bands.subarray(g * old * 2, (g + 1) * old * 2), g * members * 2);
     }
     this.ring = ring;
     this.absSum = absSum;
     this.meta = meta;
-    this.sorted = sorted;
+    this.bands = bands;
     this.memberCount = members;
   }
 
@@ -78,60 +78,65 @@ export class ResidualWindows {
     return this.meta[w * META + N] ?? 0;
   }
 
+  /** Index in `ring` of slot 0 of window `w`; slot k is at base + k * members. */
+  private base(w: number): number {
+    const members = this.memberCount;
+    const g = (w / members) | 0;
+    return g * this.capacity * members + (w - g * members);
+  }
+
   /** Adds to window `w` (= group * members + member). */
   add(w: number, residual: number): void {
     if (!Number.isFinite(residual)) return;
     const meta = this.meta;
     const m = w * META;
-    const cap = this.capacity;
     const members = this.memberCount;
-    const g = (w / members) | 0;
-    // Slot k of window w: ring[(g * cap + k) * members + member].
-    const base = g * cap * members + (w - g * members);
+    const base = this.base(w);
     const n = meta[m + N] as number;
-    const sorted = meta[m + IN_ORDER] === 1 ? this.sorted[w] : undefined;
-    if (n < cap) {
+    if (n < this.capacity) {
       this.ring[base + n * members] = residual;
-      if (sorted) insertSorted(sorted, n, residual);
       meta[m + N] = n + 1;
     } else {
       const next = meta[m + NEXT] as number;
       const at = base + next * members;
-      const old = this.ring[at] as number;
+      this.absSum[w] = (this.absSum[w] as number) - Math.abs(this.ring[at] as number);
       this.ring[at] = residual;
-      meta[m + NEXT] = next + 1 === cap ? 0 : next + 1;
-      this.absSum[w] = (this.absSum[w] as number) - Math.abs(old);
-      if (sorted) replaceSorted(sorted, n, old, residual);
+      meta[m + NEXT] = next + 1 === this.capacity ? 0 : next + 1;
     }
     this.absSum[w] = (this.absSum[w] as number) + Math.abs(residual);
-    if (sorted) {
-      const unread = (meta[m + UNREAD] as number) + 1;
-      meta[m + UNREAD] = unread;
-      if (unread > this.maxUnread) meta[m + IN_ORDER] = 0;
-    }
+    if ((meta[m + STALE] as number) >= 0) meta[m + STALE] = (meta[m + STALE] as number) + 1;
   }
 
-  /** The q-quantile (0..1) of window `w`, linearly interpolated; 0 when empty. */
+  /** The q-quantile (0..1) of window `w`, linearly interpolated; 0 when empty. Exact, O(n). */
   quantile(w: number, q: number): number {
+    return quantileOf(this.copy(w), this.size(w), q);
+  }
+
+  /**
+   * P50 and P90 residual of window `w` (0 when empty), written to `out`: exact when computed,
+   * then reused until more than 1/16 of the window is new residuals.
+   */
+  band(w: number, out: { p50: number; p90: number }): void {
     const m = w * META;
     const n = this.meta[m + N] as number;
-    if (n === 0) return 0;
-    let sorted = this.sorted[w];
-    if (!sorted || this.meta[m + IN_ORDER] !== 1) {
-      sorted ??= this.sorted[w] = new Float64Array(this.capacity);
-      const members = this.memberCount;
-      const g = (w / members) | 0;
-      const base = g * this.capacity * members + (w - g * members);
-      for (let k = 0; k < n; k++) sorted[k] = this.ring[base + k * members] as number;
-      sorted.subarray(0, n).sort();
-      this.meta[m + IN_ORDER] = 1;
+    const stale = this.meta[m + STALE] as number;
+    if (stale < 0 || stale * 16 > n) {
+      const kept = this.copy(w);
+      this.bands[2 * w + 1] = quantileOf(kept, n, 0.9);
+      this.bands[2 * w] = quantileOf(kept, n, 0.5);
+      this.meta[m + STALE] = 0;
     }
-    this.meta[m + UNREAD] = 0;
-    const x = Math.min(Math.max(q, 0), 1) * (n - 1);
-    const lo = Math.floor(x);
-    const a = sorted[lo] as number;
-    const b = sorted[Math.min(lo + 1, n - 1)] as number;
-    return a + (b - a) * (x - lo);
+    out.p50 = this.bands[2 * w] as number;
+    out.p90 = this.bands[2 * w + 1] as number;
+  }
+
+  /** Window `w`'s residuals copied into the scratch buffer, in any order. */
+  private copy(w: number): Float64Array {
+    const n = this.meta[w * META + N] as number;
+    const members = this.memberCount;
+    const base = this.base(w);
+    for (let k = 0; k < n; k++) this.scratch[k] = this.ring[base + k * members] as number;
+    return this.scratch;
   }
 
   /** Mean absolute residual of window `w`; NaN when empty. */
@@ -141,42 +146,48 @@ export class ResidualWindows {
   }
 }
 
-/** Inserts into the first `n` sorted values: shifts the larger ones up by one. */
-function insertSorted(sorted: Float64Array, n: number, residual: number): void {
-  let j = n;
-  while (j > 0 && (sorted[j - 1] as number) > residual) {
-    sorted[j] = sorted[j - 1] as number;
-    j--;
-  }
-  sorted[j] = residual;
+/** The interpolated q-quantile of a[0..n), by selection (reorders a); 0 when n is 0. */
+function quantileOf(a: Float64Array, n: number, q: number): number {
+  if (n === 0) return 0;
+  const x = Math.min(Math.max(q, 0), 1) * (n - 1);
+  const k = Math.floor(x);
+  select(a, n, k);
+  const lo = a[k] as number;
+  if (k + 1 >= n || x === k) return lo;
+  // After selecting k, the (k + 1)-th smallest is the least of a(k..n).
+  let hi = a[k + 1] as number;
+  for (let i = k + 2; i < n; i++) if ((a[i] as number) < hi) hi = a[i] as number;
+  return lo + (hi - lo) * (x - k);
 }
 
-/** Replaces `old` by `residual` among the first `n` sorted values: shifts only the values between the two positions. */
-function replaceSorted(sorted: Float64Array, n: number, old: number, residual: number): void {
-  let i = lowerBound(sorted, old, n);
-  if (residual > old) {
-    while (i + 1 < n && (sorted[i + 1] as number) < residual) {
-      sorted[i] = sorted[i + 1] as number;
-      i++;
+/** Hoare quickselect: afterwards a[k] is the k-th smallest of a[0..n), smaller ones before it, larger after. */
+function select(a: Float64Array, n: number, k: number): void {
+  let left = 0;
+  let right = n - 1;
+  while (right > left) {
+    const mid = (left + right) >> 1;
+    // Median of three as the pivot.
+    const x = a[left] as number;
+    const y = a[mid] as number;
+    const z = a[right] as number;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
     }
-  } else {
-    while (i > 0 && (sorted[i - 1] as number) > residual) {
-      sorted[i] = sorted[i - 1] as number;
-      i--;
-    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
   }
-  sorted[i] = residual;
-}
-
-function lowerBound(sorted: Float64Array, x: number, n: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((sorted[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** One window: the most recent `capacity` residuals with O(1) mean absolute value and quantiles on demand. */
