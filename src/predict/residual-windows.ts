@@ -7,9 +7,9 @@
  * Each window keeps its last `capacity` residuals in arrival order and their absolute sum, so an
  * add and the mean absolute residual are O(1). No sorted copy is kept: `quantile` selects the
  * order statistics it needs from a scratch copy (O(capacity)), and `band` (the P50/P90 offsets
- * every forecast asks for) reuses its last answer until the window has taken more than 1/16 of
- * its size in new residuals since (at most 12 of 200), so a window served every step costs
- * O(capacity / 12) a step and one only scored costs O(1).
+ * every forecast asks for) reuses its last answer until the window has taken more than 1/8 of
+ * its size in new residuals since (at most 25 of 200), so a window served every step costs
+ * O(capacity / 25) a step and one only scored costs O(1).
  */
 import { InvalidArgumentError } from '../errors.js';
 
@@ -21,8 +21,7 @@ const META = 3;
 
 /**
  * Windows come in `groups` (a horizon) of `members` (the sources scored at it); window
- * (g, m) is number g * members + m. The rings are interleaved by member, so members of a group
- * that are scored in step (the usual case) write neighbouring values.
+ * (g, m) is number g * members + m, its ring at w * capacity.
  */
 export class ResidualWindows {
   private ring: Float64Array;
@@ -57,11 +56,11 @@ export class ResidualWindows {
     const members = old + 1;
     const cap = this.capacity;
     const ring = new Float64Array(this.groups * members * cap);
-    for (let r = 0; r < this.groups * cap; r++) ring.set(this.ring.subarray(r * old, (r + 1) * old), r * members);
     const absSum = new Float64Array(this.groups * members);
     const meta = new Int32Array(this.groups * members * META);
     const bands = new Float64Array(this.groups * members * 2);
     for (let g = 0; g < this.groups; g++) {
+      ring.set(this.ring.subarray(g * old * cap, (g + 1) * old * cap), g * members * cap);
       absSum.set(this.absSum.subarray(g * old, (g + 1) * old), g * members);
       meta.set(this.meta.subarray(g * old * META, (g + 1) * old * META), g * members * META);
       meta[(g * members + old) * META + STALE] = -1;
@@ -78,27 +77,19 @@ export class ResidualWindows {
     return this.meta[w * META + N] ?? 0;
   }
 
-  /** Index in `ring` of slot 0 of window `w`; slot k is at base + k * members. */
-  private base(w: number): number {
-    const members = this.memberCount;
-    const g = (w / members) | 0;
-    return g * this.capacity * members + (w - g * members);
-  }
-
   /** Adds to window `w` (= group * members + member). */
   add(w: number, residual: number): void {
     if (!Number.isFinite(residual)) return;
     const meta = this.meta;
     const m = w * META;
-    const members = this.memberCount;
-    const base = this.base(w);
+    const base = w * this.capacity;
     const n = meta[m + N] as number;
     if (n < this.capacity) {
-      this.ring[base + n * members] = residual;
+      this.ring[base + n] = residual;
       meta[m + N] = n + 1;
     } else {
       const next = meta[m + NEXT] as number;
-      const at = base + next * members;
+      const at = base + next;
       this.absSum[w] = (this.absSum[w] as number) - Math.abs(this.ring[at] as number);
       this.ring[at] = residual;
       meta[m + NEXT] = next + 1 === this.capacity ? 0 : next + 1;
@@ -114,13 +105,13 @@ export class ResidualWindows {
 
   /**
    * P50 and P90 residual of window `w` (0 when empty), written to `out`: exact when computed,
-   * then reused until more than 1/16 of the window is new residuals.
+   * then reused until more than 1/8 of the window is new residuals.
    */
   band(w: number, out: { p50: number; p90: number }): void {
     const m = w * META;
     const n = this.meta[m + N] as number;
     const stale = this.meta[m + STALE] as number;
-    if (stale < 0 || stale * 16 > n) {
+    if (stale < 0 || stale * 8 > n) {
       const kept = this.copy(w);
       this.bands[2 * w + 1] = quantileOf(kept, n, 0.9);
       this.bands[2 * w] = quantileOf(kept, n, 0.5);
@@ -133,9 +124,8 @@ export class ResidualWindows {
   /** Window `w`'s residuals copied into the scratch buffer, in any order. */
   private copy(w: number): Float64Array {
     const n = this.meta[w * META + N] as number;
-    const members = this.memberCount;
-    const base = this.base(w);
-    for (let k = 0; k < n; k++) this.scratch[k] = this.ring[base + k * members] as number;
+    const base = w * this.capacity;
+    for (let k = 0; k < n; k++) this.scratch[k] = this.ring[base + k] as number;
     return this.scratch;
   }
 
