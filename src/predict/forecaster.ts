@@ -147,9 +147,14 @@ export class ForecastErrors {
   }
 
   bandAt(source: number, index: number, point: number): Band {
-    const b = this.scratchBand;
-    this.residuals.band(index * this.sourceCount + source, b);
+    const b = this.residualBand(source, index);
     return { point, p50: point + b.p50, p90: point + b.p90 };
+  }
+
+  /** The median and 90th percentile residual of a source at a horizon index; the object is reused by the next call. */
+  residualBand(source: number, index: number): Readonly<{ p50: number; p90: number }> {
+    this.residuals.band(index * this.sourceCount + source, this.scratchBand);
+    return this.scratchBand;
   }
 
   private indexOf(horizonSteps: number): number {

@@ -161,9 +161,8 @@ export class ResourcePredictor {
     this.reservations.add(reservation);
   }
 
-  /** Every metric at every horizon; none before a metric's first value. */
-  forecasts(clusterTrend?: ClusterTrend): Forecast[] {
-    const out: Forecast[] = [];
+  /** Every metric at every horizon, appended to `out`; none before a metric's first value. */
+  forecasts(clusterTrend?: ClusterTrend, out: Forecast[] = []): Forecast[] {
     const baseMs = this.stepTime(Math.max(this.lastStep, 0));
     for (const [metric, track] of this.tracks) {
       if (track.step < 0) continue;

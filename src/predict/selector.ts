@@ -33,6 +33,8 @@ export class ForecastSelector {
   private readonly models: Forecaster[];
   /** Source 0 is the combination, model i is source i + 1. */
   private readonly errors: ForecastErrors;
+  /** Per horizon index, the model with the lowest MASE as found by the last `issue`; -1 when unknown (reset by each new value). */
+  private readonly best: Int32Array;
   private last = Number.NaN;
   private naiveAbsSum = 0;
   private naiveCount = 0;
@@ -43,6 +45,7 @@ export class ForecastSelector {
     if (this.models.length === 0) throw new InvalidArgumentError('models', 'needs at least one model');
     if (this.horizons.length === 0) throw new InvalidArgumentError('horizons', 'needs at least one horizon');
     this.errors = new ForecastErrors(this.horizons, options.windowSize ?? 200, this.models.length + 1);
+    this.best = new Int32Array(this.horizons.length).fill(-1);
   }
 
   /**
@@ -53,6 +56,7 @@ export class ForecastSelector {
     if (this.models.some((m) => m.name === model.name)) throw new InvalidArgumentError('model', `a model named ${model.name} is already selected from`);
     this.errors.addSource();
     this.models.push(model);
+    this.best.fill(-1);
   }
 
   get modelNames(): string[] {
@@ -85,6 +89,7 @@ export class ForecastSelector {
       this.naiveCount++;
     }
     this.last = value;
+    this.best.fill(-1);
     this.errors.observe(value);
     for (let i = 0; i < this.models.length; i++) (this.models[i] as Forecaster).update(value);
   }
@@ -96,16 +101,25 @@ export class ForecastSelector {
       let sum = 0;
       let weights = 0;
       let plain = 0;
+      let best = 0;
+      let bestMase = Infinity;
       for (let i = 0; i < this.models.length; i++) {
         const f = (this.models[i] as Forecaster).forecast(h);
         this.errors.issueAt(i + 1, hi, f);
         plain += f;
-        const w = this.inverseMase(this.errors.maeAt(i + 1, hi));
-        if (w > 0) {
+        const v = this.toMase(this.errors.maeAt(i + 1, hi));
+        if (v < bestMase) {
+          bestMase = v;
+          best = i;
+        }
+        if (Number.isFinite(v)) {
+          const w = 1 / Math.max(v, 1e-9);
           sum += w * f;
           weights += w;
         }
       }
+      // The same choice `forecast` makes: the MAEs and the scale stay as they are until the next value.
+      this.best[hi] = best;
       this.errors.issueAt(0, hi, weights > 0 ? sum / weights : plain / this.models.length);
     }
   }
@@ -152,21 +166,24 @@ export class ForecastSelector {
     const m = this.models[i] as Forecaster;
     const point = m.forecast(horizonSteps);
     const hi = this.horizons.indexOf(horizonSteps);
-    const band = this.errors.bandAt(i + 1, hi, point);
-    return { point, p50: band.p50, p90: band.p90, model: m.name, mase: this.toMase(this.errors.maeAt(i + 1, hi)) };
+    const band = this.errors.residualBand(i + 1, hi);
+    return { point, p50: point + band.p50, p90: point + band.p90, model: m.name, mase: this.toMase(this.errors.maeAt(i + 1, hi)) };
   }
 
   /** The forecast of the model with the lowest recent MASE at this horizon (the first model until any is scored). */
   forecast(horizonSteps: number): SelectedForecast {
     this.checkTracked(horizonSteps);
     const hi = this.horizons.indexOf(horizonSteps);
-    let best = 0;
-    let bestMase = Infinity;
-    for (let i = 0; i < this.models.length; i++) {
-      const v = this.toMase(this.errors.maeAt(i + 1, hi));
-      if (v < bestMase) {
-        bestMase = v;
-        best = i;
+    let best = this.best[hi] as number;
+    if (best < 0) {
+      best = 0;
+      let bestMase = Infinity;
+      for (let i = 0; i < this.models.length; i++) {
+        const v = this.toMase(this.errors.maeAt(i + 1, hi));
+        if (v < bestMase) {
+          bestMase = v;
+          best = i;
+        }
       }
     }
     return this.forecastAt(best, horizonSteps);
