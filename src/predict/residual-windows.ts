@@ -112,9 +112,10 @@ export class ResidualWindows {
     const n = this.meta[m + N] as number;
     const stale = this.meta[m + STALE] as number;
     if (stale < 0 || stale * 8 > n) {
+      // P90 first: its selection leaves the lower values in front, where P50 is selected from.
       const kept = this.copy(w);
       this.bands[2 * w + 1] = quantileOf(kept, n, 0.9);
-      this.bands[2 * w] = quantileOf(kept, n, 0.5);
+      this.bands[2 * w] = quantileOf(kept, n, 0.5, Math.min(n, Math.floor(0.9 * (n - 1)) + 1));
       this.meta[m + STALE] = 0;
     }
     out.p50 = this.bands[2 * w] as number;
@@ -136,17 +137,22 @@ export class ResidualWindows {
   }
 }
 
-/** The interpolated q-quantile of a[0..n), by selection (reorders a); 0 when n is 0. */
-function quantileOf(a: Float64Array, n: number, q: number): number {
+/**
+ * The interpolated q-quantile of a[0..n), by selection (reorders a); 0 when n is 0. When the
+ * values the quantile needs (order statistics k and k + 1) are known to lie in a[0..within), as
+ * after selecting a higher order statistic at `within` - 1, only that prefix is searched.
+ */
+function quantileOf(a: Float64Array, n: number, q: number, within = n): number {
   if (n === 0) return 0;
   const x = Math.min(Math.max(q, 0), 1) * (n - 1);
   const k = Math.floor(x);
-  select(a, n, k);
+  const m = k + 1 < within ? within : n;
+  select(a, m, k);
   const lo = a[k] as number;
   if (k + 1 >= n || x === k) return lo;
-  // After selecting k, the (k + 1)-th smallest is the least of a(k..n).
+  // After selecting k, the (k + 1)-th smallest is the least of a(k..m).
   let hi = a[k + 1] as number;
-  for (let i = k + 2; i < n; i++) if ((a[i] as number) < hi) hi = a[i] as number;
+  for (let i = k + 2; i < m; i++) if ((a[i] as number) < hi) hi = a[i] as number;
   return lo + (hi - lo) * (x - k);
 }
 
