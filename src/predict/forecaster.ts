@@ -6,6 +6,9 @@
  * own monitors); horizons are counted in steps.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { ResidualWindows } from './residual-windows.js';
+
+export { ResidualQuantiles } from './residual-windows.js';
 
 export interface Forecaster {
   readonly name: string;
@@ -25,91 +28,6 @@ export function checkHorizon(horizonSteps: number): void {
   }
 }
 
-/**
- * The most recent `capacity` signed residuals (actual - forecast), kept in arrival order and in
- * sorted order, so a quantile is O(1) and an insert O(capacity) without sorting.
- */
-export class ResidualQuantiles {
-  private readonly ring: Float64Array;
-  private readonly sorted: Float64Array;
-  private n = 0;
-  private next = 0;
-  private absSum = 0;
-
-  constructor(readonly capacity = 200) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new InvalidArgumentError('capacity', `must be an integer >= 1, got ${capacity}`);
-    this.ring = new Float64Array(capacity);
-    this.sorted = new Float64Array(capacity);
-  }
-
-  get size(): number {
-    return this.n;
-  }
-
-  add(residual: number): void {
-    if (!Number.isFinite(residual)) return;
-    const sorted = this.sorted;
-    if (this.n < this.capacity) {
-      this.ring[this.n] = residual;
-      // Insert: shift the larger values up by one.
-      let j = this.n;
-      while (j > 0 && (sorted[j - 1] as number) > residual) {
-        sorted[j] = sorted[j - 1] as number;
-        j--;
-      }
-      sorted[j] = residual;
-      this.n++;
-    } else {
-      const old = this.ring[this.next] as number;
-      this.ring[this.next] = residual;
-      this.next = (this.next + 1) % this.capacity;
-      this.absSum -= Math.abs(old);
-      // Replace `old` by `residual` in place: shift only the values between the two positions.
-      let i = lowerBound(sorted, old, this.n);
-      if (residual > old) {
-        while (i + 1 < this.n && (sorted[i + 1] as number) < residual) {
-          sorted[i] = sorted[i + 1] as number;
-          i++;
-        }
-      } else {
-        while (i > 0 && (sorted[i - 1] as number) > residual) {
-          sorted[i] = sorted[i - 1] as number;
-          i--;
-        }
-      }
-      sorted[i] = residual;
-    }
-    this.absSum += Math.abs(residual);
-  }
-
-  /** The q-quantile (0..1) of the kept residuals, linearly interpolated; 0 when empty. */
-  quantile(q: number): number {
-    const n = this.n;
-    if (n === 0) return 0;
-    const x = Math.min(Math.max(q, 0), 1) * (n - 1);
-    const lo = Math.floor(x);
-    const a = this.sorted[lo] as number;
-    const b = this.sorted[Math.min(lo + 1, n - 1)] as number;
-    return a + (b - a) * (x - lo);
-  }
-
-  /** Mean absolute residual of the kept window; NaN when empty. */
-  meanAbs(): number {
-    return this.n === 0 ? Number.NaN : Math.max(this.absSum, 0) / this.n;
-  }
-}
-
-function lowerBound(sorted: ArrayLike<number>, x: number, n: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((sorted[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 export interface Band {
   readonly point: number;
   readonly p50: number;
@@ -117,25 +35,47 @@ export interface Band {
 }
 
 /**
- * Tracks the forecasts one source issued for each horizon until their target step arrives, then
- * keeps the residuals (per horizon, the last `windowSize`). Call `observe(value)` with each new
- * value before the model sees it, then `issue(h, point)` with the model's new forecasts.
+ * Tracks the forecasts of one or more sources (a selector's models and their combination) for
+ * each horizon until their target step arrives, then keeps the residuals (per source and horizon,
+ * the last `windowSize`, in `ResidualWindows`). Call `observe(value)` with each new value before
+ * the models see it, then `issue(h, point)` with their new forecasts. The `...At(source, index)`
+ * forms take a source and the horizon's index in `horizons` (the selector's hot path); the others
+ * are for source 0.
  */
 export class ForecastErrors {
-  private readonly pending = new Map<number, Float64Array>();
-  private readonly residuals = new Map<number, ResidualQuantiles>();
+  /**
+   * Pending forecasts: per horizon a ring of h + 1 slots starting at `offsets`, each slot holding
+   * one value per source: (offsets[i] + slot) * sources + source.
+   */
+  private pending: Float64Array;
+  private readonly offsets: Int32Array;
+  private readonly block: number;
+  /** Per horizon index, the slot of the last observed value in its ring (the step modulo h + 1). */
+  private readonly slots: Int32Array;
+  private readonly residuals: ResidualWindows;
+  private sourceCount: number;
   /** Index of the last observed value; -1 before the first. */
   private current = -1;
+  private readonly scratchBand = { p50: 0, p90: 0 };
 
   constructor(
     readonly horizons: readonly number[],
     windowSize = 200,
+    sources = 1,
   ) {
-    for (const h of horizons) {
-      checkHorizon(h);
-      this.pending.set(h, new Float64Array(h + 1).fill(Number.NaN));
-      this.residuals.set(h, new ResidualQuantiles(windowSize));
-    }
+    for (const h of horizons) checkHorizon(h);
+    if (!Number.isInteger(sources) || sources < 1) throw new InvalidArgumentError('sources', `must be an integer >= 1, got ${sources}`);
+    this.offsets = new Int32Array(horizons.length);
+    let block = 0;
+    horizons.forEach((h, i) => {
+      this.offsets[i] = block;
+      block += h + 1;
+    });
+    this.block = block;
+    this.pending = new Float64Array(sources * block).fill(Number.NaN);
+    this.slots = Int32Array.from(horizons, (h) => h);
+    this.residuals = new ResidualWindows(horizons.length, sources, windowSize);
+    this.sourceCount = sources;
   }
 
   /** Index of the last observed value; -1 before the first. */
@@ -143,40 +83,83 @@ export class ForecastErrors {
     return this.current;
   }
 
-  /** Starts counting at `step` (a tracker added to a running selector); nothing is pending. */
-  skipTo(step: number): void {
-    this.current = step;
+  get sources(): number {
+    return this.sourceCount;
+  }
+
+  /** Adds a source (a model added to a running selector) with nothing pending; returns its index. */
+  addSource(): number {
+    const old = this.sourceCount;
+    const pending = new Float64Array((old + 1) * this.block).fill(Number.NaN);
+    for (let k = 0; k < this.block; k++) pending.set(this.pending.subarray(k * old, (k + 1) * old), k * (old + 1));
+    this.pending = pending;
+    this.residuals.addMember();
+    return this.sourceCount++;
   }
 
   observe(value: number): void {
     this.current++;
-    for (const [h, ring] of this.pending) {
-      const slot = this.current % (h + 1);
-      const f = ring[slot] ?? Number.NaN;
-      if (!Number.isNaN(f)) this.residuals.get(h)?.add(value - f);
-      ring[slot] = Number.NaN;
+    const slots = this.slots;
+    const pending = this.pending;
+    for (let i = 0; i < slots.length; i++) {
+      let slot = (slots[i] as number) + 1;
+      if (slot === (this.horizons[i] as number) + 1) slot = 0;
+      slots[i] = slot;
+      const sources = this.sourceCount;
+      const at = ((this.offsets[i] as number) + slot) * sources;
+      for (let s = 0; s < sources; s++) {
+        const f = pending[at + s] as number;
+        if (f === f) this.residuals.add(i * sources + s, value - f);
+        pending[at + s] = Number.NaN;
+      }
     }
   }
 
   issue(horizonSteps: number, point: number): void {
-    const ring = this.pending.get(horizonSteps);
-    if (!ring) throw new InvalidArgumentError('horizonSteps', `${horizonSteps} is not a tracked horizon (${this.horizons.join(', ')})`);
-    ring[(this.current + horizonSteps) % (horizonSteps + 1)] = point;
+    this.issueAt(0, this.indexOf(horizonSteps), point);
+  }
+
+  issueAt(source: number, index: number, point: number): void {
+    // Target step current + h: the slot before the current one in its ring of h + 1.
+    const slot = this.slots[index] as number;
+    this.pending[((this.offsets[index] as number) + (slot === 0 ? (this.horizons[index] as number) : slot - 1)) * this.sourceCount + source] = point;
   }
 
   /** Rolling mean absolute error at a horizon; NaN until a forecast has been scored. */
   mae(horizonSteps: number): number {
-    return this.residuals.get(horizonSteps)?.meanAbs() ?? Number.NaN;
+    const i = this.horizons.indexOf(horizonSteps);
+    return i < 0 ? Number.NaN : this.maeAt(0, i);
+  }
+
+  maeAt(source: number, index: number): number {
+    return this.residuals.meanAbs(index * this.sourceCount + source);
   }
 
   scored(horizonSteps: number): number {
-    return this.residuals.get(horizonSteps)?.size ?? 0;
+    const i = this.horizons.indexOf(horizonSteps);
+    return i < 0 ? 0 : this.residuals.size(i * this.sourceCount);
   }
 
-  /** P50 = point + median residual, P90 = point + 90th percentile residual. */
+  /** P50 = point + median residual, P90 = point + 90th percentile residual (see `ResidualWindows.band`). */
   band(horizonSteps: number, point: number): Band {
-    const r = this.residuals.get(horizonSteps);
-    if (!r) return { point, p50: point, p90: point };
-    return { point, p50: point + r.quantile(0.5), p90: point + r.quantile(0.9) };
+    const i = this.horizons.indexOf(horizonSteps);
+    return i < 0 ? { point, p50: point, p90: point } : this.bandAt(0, i, point);
+  }
+
+  bandAt(source: number, index: number, point: number): Band {
+    const b = this.residualBand(source, index);
+    return { point, p50: point + b.p50, p90: point + b.p90 };
+  }
+
+  /** The median and 90th percentile residual of a source at a horizon index; the object is reused by the next call. */
+  residualBand(source: number, index: number): Readonly<{ p50: number; p90: number }> {
+    this.residuals.band(index * this.sourceCount + source, this.scratchBand);
+    return this.scratchBand;
+  }
+
+  private indexOf(horizonSteps: number): number {
+    const i = this.horizons.indexOf(horizonSteps);
+    if (i < 0) throw new InvalidArgumentError('horizonSteps', `${horizonSteps} is not a tracked horizon (${this.horizons.join(', ')})`);
+    return i;
   }
 }

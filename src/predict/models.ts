@@ -149,7 +149,7 @@ export class ArForecaster implements Forecaster {
   private count = 0;
   private sinceFit = 0;
   /** [intercept, a1 (lag 1), ..., ap]; empty until fitted. */
-  private coef: number[] = [];
+  private coef = new Float64Array(0);
   /** Range of the fitted window widened by its span on each side; iterated forecasts are clamped to it (an unstable fit cannot run away). */
   private low = -Infinity;
   private high = Infinity;
@@ -214,7 +214,7 @@ export class ArForecaster implements Forecaster {
     }
     const solved = solve(xtx, xty);
     if (solved && solved.every(Number.isFinite)) {
-      this.coef = solved;
+      this.coef = Float64Array.from(solved);
       this.low = low - (high - low);
       this.high = high + (high - low);
     }
@@ -237,11 +237,16 @@ export class ArForecaster implements Forecaster {
       this.path = grown;
     }
     const p = this.order;
+    const coef = this.coef;
+    const path = this.path;
+    const low = this.low;
+    const high = this.high;
     for (let s = this.pathLength; s < horizonSteps; s++) {
-      let f = this.coef[0] ?? 0;
-      // Lag j of step s: an earlier forecast on the path, or an observed value.
-      for (let j = 1; j <= p; j++) f += (this.coef[j] ?? 0) * (s - j >= 0 ? (this.path[s - j] as number) : this.at(j - 1 - s));
-      this.path[s] = Math.min(Math.max(f, this.low), this.high);
+      let f = coef[0] as number;
+      // Lag j of step s: an earlier forecast on the path, or (in the first p steps) an observed value.
+      if (s >= p) for (let j = 1; j <= p; j++) f += (coef[j] as number) * (path[s - j] as number);
+      else for (let j = 1; j <= p; j++) f += (coef[j] as number) * (s - j >= 0 ? (path[s - j] as number) : this.at(j - 1 - s));
+      path[s] = f < low ? low : f > high ? high : f;
     }
     if (this.pathLength < horizonSteps) this.pathLength = horizonSteps;
     return this.path[horizonSteps - 1] as number;

@@ -55,7 +55,11 @@ export class PredictorBank {
   /** Every resource's forecasts, each moved toward the cluster trend by its `clusterWeight`. */
   forecastAll(): Forecast[] {
     const usesCluster = (this.defaults.clusterWeight ?? 0) > 0;
-    if (!usesCluster) return [...this.predictors.values()].flatMap((p) => p.forecasts());
+    if (!usesCluster) {
+      const out: Forecast[] = [];
+      for (const p of this.predictors.values()) p.forecasts(undefined, out);
+      return out;
+    }
     const sums = new Map<string, { sum: number; n: number }>();
     for (const p of this.predictors.values()) {
       for (const f of p.forecasts()) {

@@ -26,7 +26,10 @@ export class ReservationBook {
   /** Sum of the amounts of `metric` reserved at `timeMs`. */
   amountAt(metric: string, timeMs: number, defaultMetric: string): number {
     let sum = 0;
-    for (const r of this.items) if ((r.metric ?? defaultMetric) === metric && timeMs >= r.startMs && timeMs < r.endMs) sum += r.amount;
+    for (let i = 0; i < this.items.length; i++) {
+      const r = this.items[i] as Reservation;
+      if ((r.metric ?? defaultMetric) === metric && timeMs >= r.startMs && timeMs < r.endMs) sum += r.amount;
+    }
     return sum;
   }
 

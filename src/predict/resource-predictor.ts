@@ -66,6 +66,7 @@ export interface ResourcePredictorState {
 }
 
 interface MetricTrack {
+  readonly metric: string;
   readonly selector: ForecastSelector;
   readonly lstm: LstmForecaster | undefined;
   /** Last step fed; -1 before the first. */
@@ -83,6 +84,8 @@ export class ResourcePredictor {
   readonly horizonsMs: readonly number[];
   private readonly horizonSteps: readonly number[];
   private readonly tracks = new Map<string, MetricTrack>();
+  /** The same tracks in metric order (the per-step loops). */
+  private readonly trackList: MetricTrack[] = [];
   private readonly reservations = new ReservationBook();
   private readonly failure: FailurePredictor | undefined;
   private readonly failureMetric: string;
@@ -113,7 +116,9 @@ export class ResourcePredictor {
       const lstm = lstmOpts && lstmMetrics.includes(metric) ? new LstmForecaster({ maxHorizon: Math.max(...steps), ...withoutMetrics(lstmOpts) }) : undefined;
       const models = [...createBaselineModels({ period: options.period }), ...(lstm ? [lstm] : [])];
       const selector = new ForecastSelector({ horizons: steps, models, ...(options.windowSize === undefined ? {} : { windowSize: options.windowSize }) });
-      this.tracks.set(metric, { selector, lstm, step: -1, held: Number.NaN, last: Number.NaN });
+      const track = { metric, selector, lstm, step: -1, held: Number.NaN, last: Number.NaN };
+      this.tracks.set(metric, track);
+      this.trackList.push(track);
     }
     this.failureMetric = options.failure?.metric ?? 'temperatureC';
     this.errorMetric = options.failure?.errorMetric;
@@ -127,8 +132,9 @@ export class ResourcePredictor {
     const step = Math.floor((timeMs - this.originMs) / this.stepMs);
     if (step < this.lastStep) throw new InvalidArgumentError('timeMs', `went back to ${timeMs} before step ${this.lastStep}`);
     this.lastStep = step;
-    for (const [metric, track] of this.tracks) {
-      const value = values[metric];
+    for (let t = 0; t < this.trackList.length; t++) {
+      const track = this.trackList[t] as MetricTrack;
+      const value = values[track.metric];
       if (value === undefined) continue;
       if (value === null || !Number.isFinite(value)) {
         track.held = Number.NaN;
@@ -161,13 +167,15 @@ export class ResourcePredictor {
     this.reservations.add(reservation);
   }
 
-  /** Every metric at every horizon; none before a metric's first value. */
-  forecasts(clusterTrend?: ClusterTrend): Forecast[] {
-    const out: Forecast[] = [];
+  /** Every metric at every horizon, appended to `out`; none before a metric's first value. */
+  forecasts(clusterTrend?: ClusterTrend, out: Forecast[] = []): Forecast[] {
     const baseMs = this.stepTime(Math.max(this.lastStep, 0));
-    for (const [metric, track] of this.tracks) {
+    for (let t = 0; t < this.trackList.length; t++) {
+      const track = this.trackList[t] as MetricTrack;
+      const metric = track.metric;
       if (track.step < 0) continue;
-      this.horizonsMs.forEach((horizonMs, i) => {
+      for (let i = 0; i < this.horizonsMs.length; i++) {
+        const horizonMs = this.horizonsMs[i] as number;
         const f = track.selector.forecast(this.horizonSteps[i] ?? 1);
         let shift = 0;
         const cluster = this.clusterWeight > 0 ? clusterTrend?.(metric, horizonMs) : undefined;
@@ -175,7 +183,7 @@ export class ResourcePredictor {
         const atMs = baseMs + horizonMs;
         shift += this.reservations.amountAt(metric, atMs, this.reservationMetric);
         out.push({ resource: this.resource, metric, horizonMs, atMs, p50: f.p50 + shift, p90: f.p90 + shift, model: f.model, mase: f.mase });
-      });
+      }
     }
     return out;
   }

@@ -31,9 +31,10 @@ export const COMBINED = 'combined';
 export class ForecastSelector {
   readonly horizons: readonly number[];
   private readonly models: Forecaster[];
-  private readonly errors: ForecastErrors[];
-  private readonly windowSize: number;
-  private readonly combinedErrors: ForecastErrors;
+  /** Source 0 is the combination, model i is source i + 1. */
+  private readonly errors: ForecastErrors;
+  /** Per horizon index, the model with the lowest MASE as found by the last `issue`; -1 when unknown (reset by each new value). */
+  private readonly best: Int32Array;
   private last = Number.NaN;
   private naiveAbsSum = 0;
   private naiveCount = 0;
@@ -43,9 +44,8 @@ export class ForecastSelector {
     this.models = [...(options.models ?? createBaselineModels())];
     if (this.models.length === 0) throw new InvalidArgumentError('models', 'needs at least one model');
     if (this.horizons.length === 0) throw new InvalidArgumentError('horizons', 'needs at least one horizon');
-    this.windowSize = options.windowSize ?? 200;
-    this.errors = this.models.map(() => new ForecastErrors(this.horizons, this.windowSize));
-    this.combinedErrors = new ForecastErrors(this.horizons, this.windowSize);
+    this.errors = new ForecastErrors(this.horizons, options.windowSize ?? 200, this.models.length + 1);
+    this.best = new Int32Array(this.horizons.length).fill(-1);
   }
 
   /**
@@ -54,10 +54,9 @@ export class ForecastSelector {
    */
   addModel(model: Forecaster): void {
     if (this.models.some((m) => m.name === model.name)) throw new InvalidArgumentError('model', `a model named ${model.name} is already selected from`);
-    const errors = new ForecastErrors(this.horizons, this.windowSize);
-    errors.skipTo(this.errors[0]?.step ?? -1);
+    this.errors.addSource();
     this.models.push(model);
-    this.errors.push(errors);
+    this.best.fill(-1);
   }
 
   get modelNames(): string[] {
@@ -90,18 +89,45 @@ export class ForecastSelector {
       this.naiveCount++;
     }
     this.last = value;
-    this.combinedErrors.observe(value);
-    this.models.forEach((m, i) => {
-      this.errors[i]?.observe(value);
-      m.update(value);
-    });
+    this.best.fill(-1);
+    this.errors.observe(value);
+    for (let i = 0; i < this.models.length; i++) (this.models[i] as Forecaster).update(value);
   }
 
+  /** Records every model's forecast and the combination's at each horizon (each model asked once). */
   private issue(): void {
-    for (const h of this.horizons) {
-      this.models.forEach((m, i) => this.errors[i]?.issue(h, m.forecast(h)));
-      this.combinedErrors.issue(h, this.combinedPoint(h));
+    for (let hi = 0; hi < this.horizons.length; hi++) {
+      const h = this.horizons[hi] as number;
+      let sum = 0;
+      let weights = 0;
+      let plain = 0;
+      let best = 0;
+      let bestMase = Infinity;
+      for (let i = 0; i < this.models.length; i++) {
+        const f = (this.models[i] as Forecaster).forecast(h);
+        this.errors.issueAt(i + 1, hi, f);
+        plain += f;
+        const v = this.toMase(this.errors.maeAt(i + 1, hi));
+        if (v < bestMase) {
+          bestMase = v;
+          best = i;
+        }
+        if (Number.isFinite(v)) {
+          const w = 1 / Math.max(v, 1e-9);
+          sum += w * f;
+          weights += w;
+        }
+      }
+      // The same choice `forecast` makes: the MAEs and the scale stay as they are until the next value.
+      this.best[hi] = best;
+      this.errors.issueAt(0, hi, weights > 0 ? sum / weights : plain / this.models.length);
     }
+  }
+
+  /** The combination's weight for a model's MAE: 1 / MASE, 0 while the MASE is not finite. */
+  private inverseMase(mae: number): number {
+    const v = this.toMase(mae);
+    return Number.isFinite(v) ? 1 / Math.max(v, 1e-9) : 0;
   }
 
   /** The in-sample one-step naive MAE (MASE denominator); NaN before two values. */
@@ -118,9 +144,9 @@ export class ForecastSelector {
 
   /** A model's recent MASE at a horizon. */
   mase(model: string, horizonSteps: number): number {
-    if (model === COMBINED) return this.toMase(this.combinedErrors.mae(horizonSteps));
-    const i = this.index(model);
-    return this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
+    const hi = this.horizons.indexOf(horizonSteps);
+    if (hi < 0) return Number.NaN;
+    return this.toMase(this.errors.maeAt(model === COMBINED ? 0 : this.index(model) + 1, hi));
   }
 
   private index(model: string): number {
@@ -137,23 +163,27 @@ export class ForecastSelector {
   }
 
   private forecastAt(i: number, horizonSteps: number): SelectedForecast {
-    const m = this.models[i];
-    const e = this.errors[i];
-    const point = m?.forecast(horizonSteps) ?? Number.NaN;
-    const band = e ? e.band(horizonSteps, point) : { point, p50: point, p90: point };
-    return { point, p50: band.p50, p90: band.p90, model: m?.name ?? '', mase: this.toMase(e?.mae(horizonSteps) ?? Number.NaN) };
+    const m = this.models[i] as Forecaster;
+    const point = m.forecast(horizonSteps);
+    const hi = this.horizons.indexOf(horizonSteps);
+    const band = this.errors.residualBand(i + 1, hi);
+    return { point, p50: point + band.p50, p90: point + band.p90, model: m.name, mase: this.toMase(this.errors.maeAt(i + 1, hi)) };
   }
 
   /** The forecast of the model with the lowest recent MASE at this horizon (the first model until any is scored). */
   forecast(horizonSteps: number): SelectedForecast {
     this.checkTracked(horizonSteps);
-    let best = 0;
-    let bestMase = Infinity;
-    for (let i = 0; i < this.models.length; i++) {
-      const v = this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
-      if (v < bestMase) {
-        bestMase = v;
-        best = i;
+    const hi = this.horizons.indexOf(horizonSteps);
+    let best = this.best[hi] as number;
+    if (best < 0) {
+      best = 0;
+      let bestMase = Infinity;
+      for (let i = 0; i < this.models.length; i++) {
+        const v = this.toMase(this.errors.maeAt(i + 1, hi));
+        if (v < bestMase) {
+          bestMase = v;
+          best = i;
+        }
       }
     }
     return this.forecastAt(best, horizonSteps);
@@ -163,22 +193,23 @@ export class ForecastSelector {
   forecastCombined(horizonSteps: number): SelectedForecast {
     this.checkTracked(horizonSteps);
     const point = this.combinedPoint(horizonSteps);
-    return { ...this.combinedErrors.band(horizonSteps, point), model: COMBINED, mase: this.mase(COMBINED, horizonSteps) };
+    return { ...this.errors.bandAt(0, this.horizons.indexOf(horizonSteps), point), model: COMBINED, mase: this.mase(COMBINED, horizonSteps) };
   }
 
   private combinedPoint(horizonSteps: number): number {
+    const hi = this.horizons.indexOf(horizonSteps);
     let sum = 0;
     let weights = 0;
     let plain = 0;
-    this.models.forEach((m, i) => {
-      const f = m.forecast(horizonSteps);
+    for (let i = 0; i < this.models.length; i++) {
+      const f = (this.models[i] as Forecaster).forecast(horizonSteps);
       plain += f;
-      const v = this.toMase(this.errors[i]?.mae(horizonSteps) ?? Number.NaN);
-      if (!Number.isFinite(v)) return;
-      const w = 1 / Math.max(v, 1e-9);
-      sum += w * f;
-      weights += w;
-    });
+      const w = this.inverseMase(this.errors.maeAt(i + 1, hi));
+      if (w > 0) {
+        sum += w * f;
+        weights += w;
+      }
+    }
     return weights > 0 ? sum / weights : plain / this.models.length;
   }
 
