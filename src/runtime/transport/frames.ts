@@ -69,7 +69,7 @@ export type Encoded = Uint8Array | EncodedParts;
 /**
  * Encodes an envelope whose last encoded value is a large byte string, without copying it: in
  * `env` that value is an empty byte string (a placeholder), and `tail` takes its place. The bytes
- * of `tail` are copied once, into the frame.
+ * of `tail` are copied once, into the frame, unless the link sends them detached (`Env.tail`).
  */
 export function encodeEnvelopeWithTail(env: Envelope, tail: Uint8Array): EncodedParts {
   const head = cborEncode(env);
