@@ -3,9 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
+/**
+ * Node flags for every child, from `GODWIT_BENCH_CHILD_FLAGS` (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the other processes of a run.
+ */
+const childFlags = (process.env['GODWIT_BENCH_CHILD_FLAGS'] ?? '').split(' ').filter((f) => f.length > 0);
+
 /** Starts `node args...` and resolves with the first JSON object it prints on stdout. */
 export async function startChild(args: string[]): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...childFlags, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   let text = '';
   for await (const line of lines) {

@@ -25,6 +25,12 @@ export interface ChunkAssemblerOptions {
    * there afterwards without copying the stream (see `framed`).
    */
   headroomBytes?: number;
+  /**
+   * A buffer to assemble into (its first headroom-plus-stream bytes) when it has room and the
+   * stream needs at least half of it (else one is allocated at the first chunk): made, and its
+   * pages touched, ahead of time.
+   */
+  buffer?: Uint8Array;
 }
 
 export interface ChunkProgress {
@@ -49,6 +55,7 @@ export class ChunkAssembler {
   private receivedBytes = 0;
   private finished = false;
   private readonly headroomBytes: number;
+  private readonly prepared: Uint8Array | undefined;
   private crc = 0;
   private kind: ChecksumKind | undefined;
 
@@ -58,6 +65,7 @@ export class ChunkAssembler {
     // forged 57-byte frame from costing gigabytes.
     this.maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
     this.headroomBytes = options.headroomBytes ?? 0;
+    this.prepared = options.buffer;
   }
 
   /** Checksum (of `checksumKind`) of the bytes accepted so far, combined from the chunks' own (no extra pass). */
@@ -157,16 +165,22 @@ export class ChunkAssembler {
   }
 
   private start(header: ChunkHeader): void {
-    try {
-      // Not zeroed: every byte after the headroom is written by a chunk before `finish` returns it.
-      const unzeroed = Buffer.allocUnsafeSlow(this.headroomBytes + header.totalBytes);
-      this.buffer = new Uint8Array(unzeroed.buffer, unzeroed.byteOffset, unzeroed.byteLength);
-    } catch (err) {
-      throw this.fail(`cannot allocate ${header.totalBytes} bytes (${describeError(err)})`, header.index, err);
-    }
+    const needed = this.headroomBytes + header.totalBytes;
+    const prepared = this.prepared;
+    this.buffer = prepared && prepared.byteLength >= needed && needed >= prepared.byteLength / 2 ? prepared.subarray(0, needed) : this.allocate(header);
     this.streamId = header.streamId;
     this.count = header.count;
     this.totalBytes = header.totalBytes;
+  }
+
+  private allocate(header: ChunkHeader): Uint8Array {
+    try {
+      // Not zeroed: every byte after the headroom is written by a chunk before `finish` returns it.
+      const unzeroed = Buffer.allocUnsafeSlow(this.headroomBytes + header.totalBytes);
+      return new Uint8Array(unzeroed.buffer, unzeroed.byteOffset, unzeroed.byteLength);
+    } catch (err) {
+      throw this.fail(`cannot allocate ${header.totalBytes} bytes (${describeError(err)})`, header.index, err);
+    }
   }
 
   private fail(reason: string, chunkIndex: number, cause?: unknown): CodecError {

@@ -99,6 +99,8 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
       computeUnits: family.reduce((n, c) => n + c.demand.computeUnits, 0),
       memoryBytes: family.reduce((n, c) => n + c.demand.memoryBytes, 0),
       family: family.length > 1 ? family.map((c) => ({ id: c.id, task: c.def.name, parent: c.parent?.id ?? null, epoch: c.epoch + 1 })) : null,
+      // The size of the last snapshot: the target makes its buffer ready before the stream starts.
+      stateBytes: family.length === 1 ? (cell.snapshot?.bytes.byteLength ?? null) : null,
     });
     report.phases.push({ phase: 'prepare', atMs: clock.now() });
     if (options.mode === 'pre-copy') {

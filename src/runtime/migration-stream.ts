@@ -18,7 +18,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Sends `bytes` (or the concatenation of its pieces) as chunks (header and payload view apart:
- * the payload is copied once, into the link's frame) through `send` (which resolves on the
+ * the link sends the payload as a message of its own, uncopied; see `Env.tail`) through `send` (which resolves on the
  * target's acknowledgement). Resolves with the bytes sent; rejects with the first failure.
  */
 export async function streamChunks(bytes: Uint8Array | readonly Uint8Array[], send: (chunk: { head: Uint8Array; payload: Uint8Array }, index: number) => Promise<unknown>): Promise<number> {

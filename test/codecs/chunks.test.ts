@@ -91,6 +91,21 @@ describe('ChunkStream', () => {
         assert.deepStrictEqual(assemble(frames(data, 1 << 20)), data);
         assert.deepStrictEqual(assemble(frames(data.subarray(0, 50), 1)), data.subarray(0, 50));
       });
+
+      it('assembles into a prepared buffer with room to spare, and allocates when it is too small or mostly unused', () => {
+        const into = (buffer: Uint8Array) => {
+          const a = new ChunkAssembler({ buffer, headroomBytes: 8 });
+          for (const f of frames()) a.push(f);
+          assert.deepStrictEqual(a.finish(), data);
+          return a.framed();
+        };
+        const roomy = new Uint8Array(10_100);
+        const framed = into(roomy);
+        assert.equal(framed.buffer, roomy.buffer);
+        assert.equal(framed.byteLength, 10_008);
+        assert.notEqual(into(new Uint8Array(10_007)).buffer.byteLength, 10_007);
+        assert.notEqual(into(new Uint8Array(30_000)).buffer.byteLength, 30_000);
+      });
     });
 
     describe('faults', () => {

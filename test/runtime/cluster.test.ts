@@ -15,7 +15,7 @@ import {
 import { connect } from '../../src/runtime/ws-adapter.js';
 import { connectDebugSocket } from '../../src/index.js';
 import { clientProof, nonce } from '../../src/runtime/transport/auth.js';
-import { Env, decodeFrame, encodeEnvelope, frameOf } from '../../src/runtime/transport/frames.js';
+import { Env, type Envelope, decodeFrame, encodeEnvelope, frameOf } from '../../src/runtime/transport/frames.js';
 import { counter, holder } from '../fixtures/cluster-tasks.js';
 import { nextEvent } from '../helpers.js';
 
@@ -144,10 +144,18 @@ describe('cluster (real processes on 127.0.0.1)', function () {
     assert.ok(!t!.nodes().some((n) => n.node === 'intruder'));
   });
 
-  it('closes only the offending link on garbage bytes or an oversized frame', async () => {
+  it('closes only the offending link on garbage bytes, an oversized frame or a broken detached tail', async () => {
+    const frame = (...envs: Envelope[]) => {
+      const encoded = envs.map((e) => encodeEnvelope(e));
+      return frameOf(encoded, encoded.reduce((n, e) => n + e.length, 0));
+    };
     for (const [bad, code] of [
-      [Buffer.from('definitely not cbor \xff\xff', 'latin1'), 1007],
-      [Buffer.alloc(17 * 2 ** 20, 1), 1009],
+      [[Buffer.from('definitely not cbor \xff\xff', 'latin1')], 1007],
+      [[Buffer.alloc(17 * 2 ** 20, 1)], 1009],
+      // A tail announced with no envelope before it to take it.
+      [[frame([Env.tail, 5])], 4400],
+      // A tail of another length than announced.
+      [[frame([Env.control, 'noop', { body: new Uint8Array(0) }], [Env.tail, 5]), Buffer.alloc(3, 1)], 1007],
     ] as const) {
       const socket = await connect(a!.url, { maxPayloadBytes: 64 * 2 ** 20 });
       const frames: Buffer[] = [];
@@ -169,7 +177,7 @@ describe('cluster (real processes on 127.0.0.1)', function () {
       const auth = encodeEnvelope([Env.hello, 'auth', 'tester', nonceC, clientProof(SECRET, nonceS, 'tester', nonceC), {}]);
       socket.send(frameOf([auth], auth.length));
       await next(); // welcome
-      socket.send(bad);
+      for (const message of bad) socket.send(message);
       assert.equal(await closed, code);
     }
     const ref = t!.spawn(counter, { id: 'still-served', affinity: { require: { kinds: ['gpu'] } } });

@@ -25,6 +25,11 @@ export const Env = {
    * stream to that task); origin is left out when it is the link's peer, given when forwarded
    */
   seq: 6,
+  /**
+   * [TAIL, length]: always last in its frame; the envelope before it ends with an empty byte
+   * string whose bytes are the link's next binary message, `length` bytes (see `Detachable`)
+   */
+  tail: 7,
 } as const;
 
 export type Envelope =
@@ -35,7 +40,8 @@ export type Envelope =
   | [typeof Env.control, string, unknown]
   | [typeof Env.hello, string, ...unknown[]]
   | [typeof Env.seq, string, unknown, number]
-  | [typeof Env.seq, string, unknown, number, string];
+  | [typeof Env.seq, string, unknown, number, string]
+  | [typeof Env.tail, number];
 
 export function encodeEnvelope(env: Envelope): Uint8Array {
   return cborEncode(env);
@@ -45,6 +51,16 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
 export interface EncodedParts {
   readonly parts: readonly Uint8Array[];
   readonly length: number;
+  /**
+   * The same envelope as its encoding with an empty byte string last (`head`) and the bytes that
+   * fill it (`tail`): a link may send `tail` as a message of its own, uncopied (`Env.tail`).
+   */
+  readonly detachable?: Detachable;
+}
+
+export interface Detachable {
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
 }
 
 /** One encoded envelope, whole or in pieces. */
@@ -53,7 +69,7 @@ export type Encoded = Uint8Array | EncodedParts;
 /**
  * Encodes an envelope whose last encoded value is a large byte string, without copying it: in
  * `env` that value is an empty byte string (a placeholder), and `tail` takes its place. The bytes
- * of `tail` are copied once, into the frame.
+ * of `tail` are copied once, into the frame, unless the link sends them detached (`Env.tail`).
  */
 export function encodeEnvelopeWithTail(env: Envelope, tail: Uint8Array): EncodedParts {
   const head = cborEncode(env);
@@ -61,7 +77,39 @@ export function encodeEnvelopeWithTail(env: Envelope, tail: Uint8Array): Encoded
   const n = tail.byteLength;
   const bstr = n < 24 ? Uint8Array.of(0x40 | n) : n < 0x100 ? Uint8Array.of(0x58, n) : n < 0x10000 ? Uint8Array.of(0x59, n >> 8, n & 0xff) : Uint8Array.of(0x5a, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
   const parts = [head.subarray(0, head.length - 1), bstr, tail];
-  return { parts, length: head.length - 1 + bstr.length + n };
+  return { parts, length: head.length - 1 + bstr.length + n, detachable: { head, tail } };
+}
+
+/** The encoded `[Env.tail, n]` announcing a detached tail of `n` bytes. */
+export function tailAnnouncement(n: number): Uint8Array {
+  return cborEncode([Env.tail, n]);
+}
+
+/**
+ * Puts `tail` in place of the empty byte string that ends `env` (its last element, descending
+ * into the last element of arrays and the last value of plain objects): the inverse of sending it
+ * detached. False when `env` does not end with an empty byte string.
+ */
+export function attachTail(env: unknown, tail: Uint8Array): boolean {
+  let holder: unknown = env;
+  for (let depth = 0; depth < 32; depth++) {
+    let key: string | number;
+    if (Array.isArray(holder)) key = holder.length - 1;
+    else if (typeof holder === 'object' && holder !== null && !(holder instanceof Uint8Array)) {
+      const keys = Object.keys(holder);
+      if (keys.length === 0) return false;
+      key = keys[keys.length - 1]!;
+    } else return false;
+    if (key === -1) return false;
+    const value = (holder as Record<string | number, unknown>)[key];
+    if (value instanceof Uint8Array) {
+      if (value.byteLength !== 0) return false;
+      (holder as Record<string | number, unknown>)[key] = tail;
+      return true;
+    }
+    holder = value;
+  }
+  return false;
 }
 
 /** The bytes of an encoded envelope in one piece (a copy when it is in pieces). */
@@ -140,6 +188,8 @@ function checkEnvelope(env: unknown): string | undefined {
       return typeof a === 'string' && Number.isInteger(c) && (env.length === 4 || (env.length === 5 && typeof env[4] === 'string')) ? undefined : 'malformed seq envelope';
     case Env.hello:
       return typeof a === 'string' ? undefined : 'malformed hello envelope';
+    case Env.tail:
+      return Number.isInteger(a) && (a as number) > 0 && env.length === 2 ? undefined : 'malformed tail envelope';
     default:
       return `unknown envelope type ${String(type)}`;
   }

@@ -5,11 +5,21 @@
  * link waits for the socket to drain; past `maxPendingBytes` queued, `send` throws
  * `LinkOverloadedError` so the sender knows at once. A frame that breaks the protocol closes the
  * link with a close code and a typed `TransportError`; the node and its other links go on.
+ * A large tail ends its frame and follows it as the next binary message (`Env.tail`), so its bytes
+ * reach the socket uncopied and arrive as a buffer of their own.
  */
 import { InvalidArgumentError, LinkOverloadedError, TransportError } from '../../errors.js';
 import type { Logger } from '../logger.js';
 import type { Socket } from '../ws-adapter.js';
-import { type Encoded, type Envelope, Env, decodeFrame, encodeEnvelope, frameOf, joined } from './frames.js';
+import { type Encoded, type Envelope, Env, attachTail, decodeFrame, encodeEnvelope, frameOf, joined, tailAnnouncement } from './frames.js';
+
+/**
+ * Tails (large byte strings ending an envelope, `encodeEnvelopeWithTail`) of at least this many
+ * bytes go as a WebSocket message of their own after their frame, never copied into it (64 KiB).
+ */
+export const DETACH_MIN_BYTES = 64 * 1024;
+
+const EMPTY = new Uint8Array(0);
 
 export const CloseCode = {
   normal: 1000,
@@ -50,6 +60,8 @@ export class Link {
   private waitingForDrain = false;
   private closedCode: number | undefined;
   private readonly headroomBytes = 16;
+  /** An envelope whose tail is the next message, and the tail's length. */
+  private awaitingTail: { env: Envelope; bytes: number } | undefined;
   /** Frames sent and received, for inspection. */
   framesOut = 0;
   framesIn = 0;
@@ -111,20 +123,43 @@ export class Link {
       }
       let n = 0;
       let bytes = 0;
+      let frameBytes = 0;
+      let tail: Uint8Array | undefined;
+      let trailer: Uint8Array | undefined;
       const max = this.limits.maxFrameBytes - this.headroomBytes;
-      while (n < this.outbox.length && bytes + this.outbox[n]!.length <= max) bytes += this.outbox[n++]!.length;
+      while (n < this.outbox.length && tail === undefined) {
+        const e = this.outbox[n]!;
+        const d = e instanceof Uint8Array ? undefined : e.detachable;
+        if (d && d.tail.byteLength >= DETACH_MIN_BYTES) {
+          // The frame ends with this envelope (its placeholder kept) and the announcement; the tail follows.
+          const announce = tailAnnouncement(d.tail.byteLength);
+          if (n > 0 && frameBytes + d.head.length + announce.length > max) break;
+          this.outbox[n] = d.head;
+          tail = d.tail;
+          trailer = announce;
+          frameBytes += d.head.length + announce.length;
+        } else {
+          if (n > 0 && frameBytes + e.length > max) break;
+          frameBytes += e.length;
+        }
+        bytes += e.length;
+        n++;
+      }
       const batch = n === this.outbox.length ? this.outbox : this.outbox.slice(0, n);
       this.outbox = n === this.outbox.length ? [] : this.outbox.slice(n);
+      if (trailer) batch.push(trailer);
       this.outboxBytes -= bytes;
       this.framesOut++;
       this.envelopesOut += n;
-      this.socket.send(frameOf(batch, bytes), (err) => {
+      const written = (err?: Error) => {
         if (err) return;
         if (this.waitingForDrain && this.socket.bufferedAmount <= this.limits.highWaterBytes) {
           this.waitingForDrain = false;
           this.flush();
         }
-      });
+      };
+      this.socket.send(frameOf(batch, frameBytes), tail ? undefined : written);
+      if (tail) this.socket.send(tail, written);
     }
   }
 
@@ -134,13 +169,44 @@ export class Link {
       this.fail(CloseCode.unsupportedData, 'text frame on a node link');
       return;
     }
+    if (this.awaitingTail) {
+      const { env, bytes } = this.awaitingTail;
+      this.awaitingTail = undefined;
+      if (data.byteLength !== bytes) {
+        this.fail(CloseCode.invalidPayload, `tail of ${data.byteLength} bytes, ${bytes} announced`);
+        return;
+      }
+      attachTail(env, data);
+      this.deliver([env]);
+      return;
+    }
     const decoded = decodeFrame(data);
     if (!decoded.ok) {
       this.fail(decoded.reason.startsWith('unknown envelope') ? CloseCode.protocol : CloseCode.invalidPayload, decoded.reason, decoded.cause);
       return;
     }
     this.framesIn++;
-    for (const env of decoded.envelopes) {
+    const envelopes = decoded.envelopes;
+    const last = envelopes[envelopes.length - 1];
+    if (last?.[0] === Env.tail) {
+      // The envelope before the announcement waits for its tail, the next message.
+      const owner = envelopes[envelopes.length - 2];
+      if (!owner || owner[0] === Env.tail || !attachTail(owner, EMPTY)) {
+        this.fail(CloseCode.protocol, 'tail announcement without an envelope ending in an empty byte string');
+        return;
+      }
+      this.awaitingTail = { env: owner, bytes: last[1] };
+      envelopes.length -= 2;
+    }
+    this.deliver(envelopes);
+  }
+
+  private deliver(envelopes: Envelope[]): void {
+    for (const env of envelopes) {
+      if (env[0] === Env.tail) {
+        this.fail(CloseCode.protocol, 'tail announcement not last in its frame');
+        return;
+      }
       if (env[0] === Env.hello) {
         this.fail(CloseCode.protocol, 'handshake envelope on an authenticated link');
         return;
