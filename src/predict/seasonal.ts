@@ -3,6 +3,7 @@
  * Holt-Winters is only worth running where a period exists; `detectPeriod` answers undefined
  * when the history shows none, and callers then leave the seasonal model out.
  */
+import { linearFit } from './linear-fit.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkHorizon, type Forecaster } from './forecaster.js';
 
@@ -55,21 +56,8 @@ export function detectPeriod(values: readonly number[], options: PeriodDetection
 
 /** Values minus their least-squares line. */
 function detrend(values: readonly number[]): number[] {
-  const n = values.length;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  values.forEach((y, t) => {
-    sx += t;
-    sy += y;
-    sxx += t * t;
-    sxy += t * y;
-  });
-  const denom = n * sxx - sx * sx;
-  const slope = denom === 0 ? 0 : (n * sxy - sx * sy) / denom;
-  const intercept = (sy - slope * sx) / n;
-  return values.map((y, t) => y - intercept - slope * t);
+  const [intercept, slope] = linearFit(values);
+  return values.map((y, t) => y - intercept - slope * (t + 1));
 }
 
 export interface HoltWintersOptions {

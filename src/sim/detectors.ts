@@ -5,6 +5,7 @@
  * LR fits a least-squares line to the last 10 load values (x = 1..10; CloudSim's "loess" weights
  * are never applied) and predicts one migration-time step ahead (fewer than 10 values: THR-0.7).
  */
+import { linearFit } from '../predict/linear-fit.js';
 import type { SimPlan } from './plan.js';
 
 export interface OverloadDetector {
@@ -71,24 +72,7 @@ export function iqrDetector(safety: number): OverloadDetector {
   return spreadDetector('iqr', safety, iqr);
 }
 
-/** Least-squares line through (1, y[0]), ..., (n, y[n-1]); returns [intercept, slope]. */
-export function linearFit(y: ArrayLike<number>, n = y.length): [number, number] {
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < n; i++) {
-    const x = i + 1;
-    const v = y[i] ?? 0;
-    sx += x;
-    sy += v;
-    sxx += x * x;
-    sxy += x * v;
-  }
-  const den = n * sxx - sx * sx;
-  const slope = den === 0 ? 0 : (n * sxy - sx * sy) / den;
-  return [(sy - slope * sx) / n, slope];
-}
+export { linearFit };
 
 export function lrDetector(safety: number, window = 10): OverloadDetector {
   const oldestFirst = new Float64Array(window);
