@@ -16,7 +16,7 @@ import type { ClusterView, ResourceView, TaskView } from '../../controller/model
 import { resolvePolicy, type PolicyOptions } from '../../controller/options.js';
 import { planTick } from '../../controller/plan.js';
 import { simulatedDevice } from '../../devices/simulated.js';
-import { ForecastSelector } from '../../predict/selector.js';
+import { VmForecasts } from '../vm-forecasts.js';
 import { initialPabfd } from './baselines.js';
 import type { SimMigration, SimPolicy, SimView } from '../types.js';
 
@@ -48,55 +48,6 @@ export const godwitSimDefaults: PolicyOptions = {
   energyWeightPerWh: 30,
   maxPackFailures: 32,
 };
-
-class VmForecasts {
-  private selectors: ForecastSelector[] = [];
-  readonly p50: Float64Array;
-  readonly p90: Float64Array;
-  private lastOneStep: Float64Array;
-  private lastValue: Float64Array;
-  absError = 0;
-  naiveAbsError = 0;
-  scored = 0;
-
-  constructor(
-    vms: number,
-    private readonly horizons: readonly number[],
-    windowSize: number,
-  ) {
-    this.selectors = Array.from({ length: vms }, () => new ForecastSelector({ horizons, windowSize }));
-    this.p50 = new Float64Array(vms);
-    this.p90 = new Float64Array(vms);
-    this.lastOneStep = new Float64Array(vms).fill(Number.NaN);
-    this.lastValue = new Float64Array(vms).fill(Number.NaN);
-  }
-
-  observe(view: SimView): void {
-    for (let v = 0; v < view.vmCount; v++) {
-      const actual = view.vmDemandAt(v, 0);
-      const prev = this.lastOneStep[v] ?? Number.NaN;
-      if (!Number.isNaN(prev)) {
-        this.absError += Math.abs(actual - prev);
-        this.naiveAbsError += Math.abs(actual - (this.lastValue[v] ?? actual));
-        this.scored++;
-      }
-      const s = this.selectors[v]!;
-      s.update(actual);
-      let p50 = actual;
-      let p90 = actual;
-      for (const h of this.horizons) {
-        const f = s.forecast(h);
-        if (h === 1) this.lastOneStep[v] = f.point;
-        if (Number.isFinite(f.p50)) p50 = Math.max(p50, f.p50);
-        if (Number.isFinite(f.p90)) p90 = Math.max(p90, f.p90, f.p50);
-      }
-      this.lastValue[v] = actual;
-      const mips = view.vmMips(v);
-      this.p50[v] = Math.min(Math.max(p50, 0), 1) * mips;
-      this.p90[v] = Math.min(Math.max(p90, 0), 1) * mips;
-    }
-  }
-}
 
 function clusterView(view: SimView, f: VmForecasts): ClusterView {
   const resources: ResourceView[] = [];
@@ -199,11 +150,6 @@ export function createGodwitPolicy(options: GodwitPolicyOptions = {}): SimPolicy
       }
       return out;
     },
-    stats: () => ({
-      reliefMoves: counts.move,
-      packMoves: counts.pack,
-      forecastMae: forecasts && forecasts.scored > 0 ? forecasts.absError / forecasts.scored : Number.NaN,
-      forecastMase: forecasts && forecasts.naiveAbsError > 0 ? forecasts.absError / forecasts.naiveAbsError : Number.NaN,
-    }),
+    stats: () => ({ reliefMoves: counts.move, packMoves: counts.pack, ...(forecasts?.stats() ?? {}) }),
   };
 }

@@ -7,7 +7,7 @@
  * Its own forecast error (one step ahead, demand as a fraction of VM MIPS) is reported.
  */
 import type { OverloadDetector } from '../detectors.js';
-import { ForecastSelector } from '../../predict/selector.js';
+import { VmForecasts } from '../vm-forecasts.js';
 import { consolidationRound, initialPabfd } from './baselines.js';
 import type { SimPolicy, SimView } from '../types.js';
 
@@ -27,41 +27,11 @@ export function createPredictiveNaivePolicy(options: PredictiveNaiveOptions = {}
   const currentThreshold = options.currentThreshold ?? 0.9;
   const horizons = options.horizons ?? [1, 2, 3];
   const windowSize = options.windowSize ?? 48;
-  let selectors: ForecastSelector[] = [];
-  let predicted = new Float64Array(0);
-  let lastOneStep = new Float64Array(0);
-  let lastValue = new Float64Array(0);
-  let absError = 0;
-  let naiveAbsError = 0;
-  let scored = 0;
+  let forecasts: VmForecasts | undefined;
 
   const observe = (view: SimView): void => {
-    if (selectors.length !== view.vmCount) {
-      selectors = Array.from({ length: view.vmCount }, () => new ForecastSelector({ horizons, windowSize }));
-      predicted = new Float64Array(view.vmCount);
-      lastOneStep = new Float64Array(view.vmCount).fill(Number.NaN);
-      lastValue = new Float64Array(view.vmCount).fill(Number.NaN);
-    }
-    for (let v = 0; v < view.vmCount; v++) {
-      const actual = view.vmDemandAt(v, 0);
-      const prev = lastOneStep[v] ?? Number.NaN;
-      if (!Number.isNaN(prev)) {
-        absError += Math.abs(actual - prev);
-        naiveAbsError += Math.abs(actual - (lastValue[v] ?? actual));
-        scored++;
-      }
-      const s = selectors[v];
-      if (!s) continue;
-      s.update(actual);
-      let worst = actual;
-      for (const h of horizons) {
-        const f = s.forecast(h);
-        if (h === 1) lastOneStep[v] = f.point;
-        worst = Math.max(worst, f.p90, f.point);
-      }
-      lastValue[v] = actual;
-      predicted[v] = Math.min(Math.max(worst, 0), 1) * view.vmMips(v);
-    }
+    forecasts ??= new VmForecasts(view.vmCount, horizons, windowSize);
+    forecasts.observe(view);
   };
 
   const detector: OverloadDetector = {
@@ -69,7 +39,7 @@ export function createPredictiveNaivePolicy(options: PredictiveNaiveOptions = {}
     overloaded(plan, h) {
       if (plan.utilisation(h) > currentThreshold) return true;
       let mips = 0;
-      for (const v of plan.hostVms[h] ?? []) mips += predicted[v] ?? 0;
+      for (const v of plan.hostVms[h] ?? []) mips += forecasts?.worst[v] ?? 0;
       return mips / plan.view.hostMips(h) > threshold;
     },
   };
@@ -84,10 +54,6 @@ export function createPredictiveNaivePolicy(options: PredictiveNaiveOptions = {}
       observe(view);
       return consolidationRound(view, detector).migrations();
     },
-    stats: () => ({
-      forecastMae: scored > 0 ? absError / scored : Number.NaN,
-      forecastMase: naiveAbsError > 0 ? absError / naiveAbsError : Number.NaN,
-      forecastsScored: scored,
-    }),
+    stats: () => forecasts?.stats() ?? { forecastMae: Number.NaN, forecastMase: Number.NaN, forecastsScored: 0 },
   };
 }
