@@ -41,6 +41,8 @@ export class PredictorService implements ForecastSource {
   private readonly lastMs = new Map<string, number>();
   private readonly good = new Map<string, ResourcePredictorState>();
   private readonly restarts = new Map<string, number>();
+  /** Resources with a predictor in the bank. */
+  private readonly hosted = new Set<string>();
   private cache = new Map<string, Forecast[]>();
   private timer: TimerHandle | undefined;
   readonly horizonsMs: number[];
@@ -92,7 +94,10 @@ export class PredictorService implements ForecastSource {
   }
 
   private feed(resource: string): void {
-    if (!this.bank.resources().includes(resource)) this.bank.add(resource);
+    if (!this.hosted.has(resource)) {
+      this.bank.add(resource);
+      this.hosted.add(resource);
+    }
     const since = this.lastMs.get(resource);
     const rows = new Map<number, Record<string, number | null>>();
     const take = (metric: string, as: string, f: (v: number | null, t: number) => number | null = (v) => v) => {
@@ -143,7 +148,7 @@ export class PredictorService implements ForecastSource {
   }
 
   failureProbability(resource: string, horizonMs: number): number {
-    if (!this.bank.resources().includes(resource)) return 0;
+    if (!this.hosted.has(resource)) return 0;
     try {
       return this.bank.get(resource).failureRisk(horizonMs).probability;
     } catch {
