@@ -12,11 +12,18 @@
  *                 forwards stragglers and answers their senders' nodes with moved(epoch)
  *   decommission  the source drops its instance; its epoch is stale, it can never run a turn
  * A failure before commit aborts: the task goes on at the source, untouched. So does a phase that
- * takes longer than `phaseTimeoutMs` (`MigrationTimeoutError`, naming the phase). Pre-copy replays
+ * takes longer than `phaseTimeoutMs` (`MigrationTimeoutError`, naming the phase).
+ * Commit in doubt: when the commit's answer does not come (timeout, link lost), the target may
+ * have taken the task over or not. The family stays frozen and the source asks the target for the
+ * outcome (`mig.outcome`), which is final there: a migration the target has not committed is
+ * marked aborted and a commit arriving later is refused. While the target cannot be reached the
+ * source keeps asking; once the RMS declares the target dead, the directory decides (the target
+ * reported the task at the new epoch: committed, and re-placement takes it from there; otherwise
+ * aborted). The task never runs at both ends. Pre-copy replays
  * the log on the target with `receive`'s effects (replies, sends, spawns) switched off, so it
  * needs a `receive` that is deterministic given the state and the message and does not `ask`.
  */
-import { MigrationTimeoutError, NoResourceError } from '../errors.js';
+import { MigrationTimeoutError, NodeDownError, NoResourceError } from '../errors.js';
 import type { TaskCell } from '../actors/task-cell.js';
 import { encodeStatePayload, encodeStatePayloadPieces, snapshotState } from '../codecs/snapshot.js';
 import { cborEncode } from '../codecs/cbor.js';
@@ -33,6 +40,7 @@ export const MigrationRequests = {
   log: 'mig.log',
   commit: 'mig.commit',
   abort: 'mig.abort',
+  outcome: 'mig.outcome',
   start: 'mig.start',
 } as const;
 
@@ -135,7 +143,15 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     const inputs = family.map((c) => [c.id, portable(c.input)]);
     // A child moving alone stays its parent's child: the target learns where its parent is.
     const parent = cell.parent ? { node: rt.name, id: cell.parent.id } : (cell.remoteParent ?? null);
-    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent });
+    try {
+      await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent });
+    } catch (err) {
+      // No answer is not a no: the target may have committed. A refusal it sent is final.
+      if (!(err instanceof MigrationTimeoutError || err instanceof NodeDownError)) throw err;
+      report.phases.push({ phase: 'in-doubt', atMs: clock.now() });
+      const outcome = await resolveInDoubt(rt, target.node, mid, cell.id, epoch, options.phaseTimeoutMs);
+      if (outcome === 'aborted') throw new Error(`${err instanceof Error ? err.message : String(err)}; the target did not commit`);
+    }
     committed = true;
     report.phases.push({ phase: 'redirect', atMs: clock.now() });
     const parentCell = cell.parent;
@@ -149,6 +165,31 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     if (!committed) {
       cluster.request(target.node, MigrationRequests.abort, { mid }).catch(() => {});
       for (const c of family) if (c.status !== 'stopped') c.thaw();
+    }
+  }
+}
+
+/** How long the source waits between questions to a target it cannot reach while a commit is in doubt. */
+const IN_DOUBT_RETRY_MS = 250;
+
+/**
+ * The outcome of a commit whose answer never came: the target's word (final: asking makes an
+ * uncommitted migration aborted there), or, once the target is declared dead, the directory's
+ * (the target reports a task it adopted before it answers the commit).
+ */
+async function resolveInDoubt(rt: RuntimeImpl, node: string, mid: string, taskId: string, epoch: number, timeoutMs: number): Promise<'committed' | 'aborted'> {
+  const cluster = rt.cluster!;
+  for (;;) {
+    if (!cluster.isMember(node)) {
+      const entry = await cluster.lookupDirectory(taskId, timeoutMs);
+      return entry && entry.node === node && entry.epoch >= epoch ? 'committed' : 'aborted';
+    }
+    try {
+      const answer = (await cluster.request(node, MigrationRequests.outcome, { mid }, timeoutMs)) as { outcome?: unknown } | null;
+      return answer?.outcome === 'committed' ? 'committed' : 'aborted';
+    } catch (err) {
+      rt.log.warn({ err, task: taskId, peer: node, mid }, 'a migration commit is in doubt: the target does not answer; asking again');
+      await new Promise<void>((resolve) => rt.clock.setTimer(resolve, IN_DOUBT_RETRY_MS));
     }
   }
 }
