@@ -71,8 +71,12 @@ function byteStringHead(n: number): Uint8Array {
   return out;
 }
 
-/** `cborEncode(value)` as pieces, large byte arrays by reference (see the file comment). */
-export function cborEncodeParts(value: unknown, minBytes = CBOR_PARTS_MIN_BYTES): Uint8Array[] {
+/**
+ * `cborEncode(value)` as pieces, large byte arrays by reference (see the file comment), or, with
+ * `copy`, as what `copy` returns for each: a snapshot of a state that goes on changing, taken at
+ * the cost of one copy of each large array (into memory the caller chose) instead of an encode.
+ */
+export function cborEncodeParts(value: unknown, minBytes = CBOR_PARTS_MIN_BYTES, copy?: (bytes: Uint8Array) => Uint8Array): Uint8Array[] {
   const found: Found[] = [];
   const skeleton = swapOut(value, minBytes, found, 0, new Set());
   const encoded = cborEncode(skeleton);
@@ -84,7 +88,7 @@ export function cborEncodeParts(value: unknown, minBytes = CBOR_PARTS_MIN_BYTES)
   for (const { bytes, marker } of found) {
     const at = text.indexOf(marker, from);
     if (at < 1 || encoded[at - 1] !== (0x40 | MARKER_BYTES)) return [cborEncode(value)]; // not where expected: encode as usual
-    parts.push(encoded.subarray(from, at - 1), byteStringHead(bytes.byteLength), bytes);
+    parts.push(encoded.subarray(from, at - 1), byteStringHead(bytes.byteLength), copy ? copy(bytes) : bytes);
     from = at + MARKER_BYTES;
   }
   parts.push(encoded.subarray(from));

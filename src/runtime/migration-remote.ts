@@ -25,7 +25,7 @@
  */
 import { MigrationTimeoutError, NodeDownError, NoResourceError } from '../errors.js';
 import type { TaskCell } from '../actors/task-cell.js';
-import { encodeStatePayload, encodeStatePayloadPieces, snapshotState } from '../codecs/snapshot.js';
+import { encodeStatePayloadPieces, snapshotState } from '../codecs/snapshot.js';
 import { cborEncode } from '../codecs/cbor.js';
 import { unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
@@ -33,6 +33,7 @@ import type { MigrationReport } from './migration.js';
 import type { NodeCandidate } from './cluster/candidates.js';
 import { streamChunks } from './migration-stream.js';
 import { withTimeout } from './timeout.js';
+import { bumpCopier, warmBuffer } from './warm-buffer.js';
 
 export const MigrationRequests = {
   propose: 'mig.propose',
@@ -45,6 +46,11 @@ export const MigrationRequests = {
 } as const;
 
 const NO_BYTES = new Uint8Array(0);
+
+/** Pre-copy warms a buffer for the snapshot's copy of a state whose last snapshot is at least this big (4 MiB). */
+const WARM_MIN_BYTES = 4 * 2 ** 20;
+/** Room to spare in it: a state a little larger than its last snapshot still fits. */
+const WARM_SPARE_BYTES = 64 * 1024;
 
 export interface RemoteMigrationOptions {
   /** `stop-and-copy` (default) freezes the task for the whole copy; `pre-copy` streams while it serves, then replays its log. */
@@ -79,15 +85,18 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
   let committed = false;
   let frozenAt = 0;
   const restarts = cell.restartCount;
-  /** `frozen`: the family takes no turn until commit or abort, so its large byte arrays can be streamed in place. */
-  const sendSnapshot = async (frozen: boolean) => {
+  /**
+   * `frozen`: the family takes no turn until commit or abort, so its large byte arrays can be
+   * streamed in place. Otherwise (pre-copy) they are copied, at this turn, into `scratch`.
+   */
+  const sendSnapshot = async (frozen: boolean, scratch?: Uint8Array) => {
     // One task: the codec's bytes go over bare and the target seals the envelope around them
     // from the chunks' checksums. A family: one bundle of sealed envelopes.
     let bytes: Uint8Array | Uint8Array[];
     let meta: { task: string; codec: string; stateVersion: number } | null = null;
     if (family.length === 1) {
-      const single = frozen ? encodeStatePayloadPieces(cell.def, cell.state, { registry: rt.codecs }) : encodeStatePayload(cell.def, cell.state, { registry: rt.codecs });
-      bytes = 'pieces' in single ? single.pieces : single.payload;
+      const single = encodeStatePayloadPieces(cell.def, cell.state, frozen ? { registry: rt.codecs } : { registry: rt.codecs, copyLarge: bumpCopier(scratch) });
+      bytes = single.pieces;
       meta = { task: single.task, codec: single.codec, stateVersion: single.stateVersion };
     } else bytes = cborEncode(family.map((c) => [c.id, snapshotState(c.def, c.state, { registry: rt.codecs })]));
     // The chunk's payload is the request's last field: it goes into the link's frame uncopied till then.
@@ -112,9 +121,13 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     });
     report.phases.push({ phase: 'prepare', atMs: clock.now() });
     if (options.mode === 'pre-copy') {
+      // The snapshot copies the state's large byte arrays (one copy, no encode of them) into a
+      // buffer warmed beforehand, a slice per turn: the copy is the only stall the task sees.
+      const last = cell.snapshot?.bytes.byteLength ?? 0;
+      const scratch = last >= WARM_MIN_BYTES ? await warmBuffer(last + Math.max(WARM_SPARE_BYTES, Math.ceil(last / 256)), () => cell.status === 'stopped') : undefined;
       // The snapshot and the log start at the same turn boundary: the task serves on meanwhile.
       cell.migrationLog = [];
-      await sendSnapshot(false);
+      await sendSnapshot(false, scratch);
       while (report.preCopyRounds < options.maxRounds && cell.migrationLog.length > options.maxFinalMessages) {
         const log = cell.migrationLog;
         cell.migrationLog = [];

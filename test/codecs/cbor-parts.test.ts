@@ -3,6 +3,7 @@ import { cborEncode } from '../../src/codecs/cbor.js';
 import { cborEncodeParts } from '../../src/codecs/cbor-parts.js';
 import { ChunkAssembler, createChunkStream } from '../../src/codecs/index.js';
 import { TaskRef } from '../../src/index.js';
+import { bumpCopier } from '../../src/runtime/warm-buffer.js';
 
 const join = (parts: Uint8Array[]) => Buffer.concat(parts);
 
@@ -38,5 +39,18 @@ describe('cborEncodeParts', () => {
       a.pushParts(head, payload);
     }
     assert.deepEqual(Buffer.from(a.finish()), Buffer.from(cborEncode(state)));
+  });
+
+  it('with a copier, is a snapshot: the large arrays are copied (into the given buffer while they fit) and later writes to the state do not show', () => {
+    const live = { data: new Uint8Array(3000).fill(1), n: 1, more: Buffer.alloc(2000, 2) };
+    const before = Buffer.from(cborEncode(live));
+    const scratch = new Uint8Array(4000); // room for the first array only: the second goes to fresh memory
+    const parts = cborEncodeParts(live, 1000, bumpCopier(scratch));
+    live.data.fill(7);
+    live.more.fill(8);
+    live.n = 2;
+    assert.deepEqual(join(parts), before);
+    assert.ok(parts.some((p) => p.buffer === scratch.buffer && p.byteLength === 3000), 'the first array went into the scratch buffer');
+    assert.ok(!parts.some((p) => p.buffer === live.data.buffer || p.buffer === live.more.buffer), 'no piece is a view of the live state');
   });
 });
