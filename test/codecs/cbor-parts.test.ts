@@ -19,6 +19,8 @@ describe('cborEncodeParts', () => {
       big,
       { m: new Map([[1, big]]), d: new Date(5), f: new Float64Array(4), data: buf },
       { small: new Uint8Array(10), n: 1 },
+      { w: new Float64Array(500).fill(1.5), i: [new Int32Array(400).fill(-3), new Uint16Array(600).fill(7)], b: new BigInt64Array(200).fill(5n), f: new Float32Array(300).fill(0.25) },
+      { offset: new Float64Array(new ArrayBuffer(8 * 300), 8 * 100, 150).fill(2) },
     ];
     for (const state of states) {
       const parts = cborEncodeParts(state, 1000);
@@ -27,6 +29,8 @@ describe('cborEncodeParts', () => {
     const parts = cborEncodeParts({ a: [1, { b: big }], c: buf }, 1000);
     assert.ok(parts.some((p) => p.buffer === big.buffer) && parts.some((p) => p.buffer === buf.buffer), 'no copy of the large arrays');
     assert.equal(cborEncodeParts({ small: new Uint8Array(10) }, 1000).length, 1);
+    const weights = new Float64Array(500).fill(1.5);
+    assert.ok(cborEncodeParts({ weights }, 1000).some((p) => p.buffer === weights.buffer), 'typed arrays are passed by reference too');
   });
 
   it('streams as chunks that span pieces, reassembled to the same bytes', () => {
