@@ -11,6 +11,8 @@
  *   sup.gone     child's node -> parent's node: the child stopped there on its own (directive,
  *                `runtime.stop`, shutdown): the parent forgets it
  *   sup.moved    a node handing the child over to a third node -> parent's node: where it is now
+ *                (also the node that restored it after its node died)
+ *   sup.restart  parent's node -> child's node: restart the child, all-for-one with a sibling's crash
  * A parent's node that does not answer a crash (`ParentUnreachableError`, logged) leaves the child
  * supervised where it runs, as a top-level task.
  */
@@ -27,6 +29,7 @@ export const SupervisionRequests = {
   stop: 'sup.stop',
   gone: 'sup.gone',
   moved: 'sup.moved',
+  restart: 'sup.restart',
 } as const;
 
 /** How long a crashed remote child waits for its parent's node to answer, ms. */
@@ -57,6 +60,19 @@ export class RemoteSupervision {
   /** Stops every remote child of `parent` (it stops or restarts). */
   stopChildren(parent: TaskCell, reason: StopReason): void {
     for (const id of [...parent.remoteChildren.keys()]) this.stopChild(parent, id, reason);
+  }
+
+  /**
+   * All-for-one: restarts every remote child of `parent` (but `except`) where it runs, with the
+   * restart count and delay the group's decision gave.
+   */
+  restartChildren(parent: TaskCell, restarts: number, delayMs: number, except?: string): void {
+    for (const [id, rc] of parent.remoteChildren) {
+      if (id === except) continue;
+      this.rt.cluster?.request(rc.node, SupervisionRequests.restart, { child: id, parent: parent.id, restarts, delayMs }, ANSWER_TIMEOUT_MS).catch((err: unknown) => {
+        this.rt.log.warn({ err, task: id, peer: rc.node }, 'could not restart a remote child (all-for-one)');
+      });
+    }
   }
 
   /** Stops one remote child; false when `parent` has none by that id. */
@@ -90,8 +106,11 @@ export class RemoteSupervision {
       const allForOne = parent.supervision.strategy === 'all-for-one';
       const decision = (allForOne ? parent.groupRestarts : rc.restarts).next(supervision, now);
       if (decision.allowed) {
-        // All-for-one: the parent's local children restart with it (remote siblings are not told).
-        if (allForOne) for (const c of [...parent.children.values()]) this.rt.supervisor.restartSibling(c, decision.restarts, decision.delayMs);
+        // All-for-one: the parent's local children restart with it, and its other remote ones where they run.
+        if (allForOne) {
+          for (const c of [...parent.children.values()]) this.rt.supervisor.restartSibling(c, decision.restarts, decision.delayMs);
+          this.restartChildren(parent, decision.restarts, decision.delayMs, childId);
+        }
         return { action: 'restart', restarts: decision.restarts, delayMs: decision.delayMs };
       }
     }
@@ -157,6 +176,12 @@ export class RemoteSupervision {
         if (!cell || cell.remoteParent?.id !== String(p['parent'])) return { stopped: false };
         this.rt.stopCell(cell, 'parent-stopped');
         return { stopped: true };
+      }
+      case SupervisionRequests.restart: {
+        const cell = this.rt.directory.get(String(p['child']));
+        if (!cell || cell.remoteParent?.id !== String(p['parent'])) return { restarted: false };
+        this.rt.supervisor.restartSibling(cell, Number(p['restarts']), Number(p['delayMs']));
+        return { restarted: true };
       }
       case SupervisionRequests.gone:
         return { forgotten: this.rt.directory.get(String(p['parent']))?.remoteChildren.delete(String(p['child'])) ?? false };
