@@ -200,7 +200,10 @@ export class MigrationReceiver {
       const entry = { id: f.id, task: f.def.name, node: this.rt.name, resource: m.resource, epoch: root ? Number(p['epoch']) : (f.epoch ?? Number(p['epoch'])), parent: root ? (parentHere?.id ?? null) : f.parent };
       const applied = (p['applied'] as Record<string, Record<string, number>> | undefined)?.[f.id];
       const cell = this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined, inputs.get(f.id), applied);
-      if (root && remoteParent && !parentHere) cell.remoteParent = remoteParent;
+      if (root && remoteParent && !parentHere) {
+        cell.remoteParent = remoteParent;
+        this.rt.placementChanged(cell); // the directory keeps the link, for a re-placement
+      }
       // A partition group back on its task's node: the task's partitions point at it again.
       if (root && parentHere) for (const [part, owner] of parentHere.partitionOwners) if (owner.id === cell.id) parentHere.partitionOwners.set(part, cell);
       // Until the source has forwarded its queue, messages arriving here wait behind it. Should

@@ -148,6 +148,7 @@ export class RemoteSupervision {
         if (cell.status === 'stopped') return;
         this.rt.log.warn({ err: new ParentUnreachableError(cell.id, parent.id, parent.node, { cause }), task: cell.id }, 'remote parent unreachable');
         cell.remoteParent = undefined;
+        this.rt.placementChanged(cell); // the directory forgets the link too
         this.rt.supervisor.apply(cell, directive, err);
       },
     );
@@ -158,6 +159,16 @@ export class RemoteSupervision {
     const parent = cell.remoteParent;
     if (!parent || reason === 'parent-stopped') return;
     this.rt.cluster?.request(parent.node, SupervisionRequests.gone, { parent: parent.id, child: cell.id }, ANSWER_TIMEOUT_MS).catch(() => {});
+  }
+
+  /**
+   * A child with a remote parent, restored here after its node died: it stays that parent's child
+   * (the directory hears of the link, the parent's record of where it runs).
+   */
+  readopted(cell: TaskCell, parent: { node: string; id: string }): void {
+    cell.remoteParent = parent;
+    this.rt.placementChanged(cell);
+    this.childMoved(cell, this.rt.name, cell.resource.id);
   }
 
   /** A child with a remote parent is handed over to `node`: the parent's record follows it. */

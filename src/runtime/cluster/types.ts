@@ -62,6 +62,8 @@ export interface DirEntry {
   resource: string;
   epoch: number;
   parent: string | null;
+  /** A child that moved alone to another node than its parent's: where its parent is (re-placement keeps the link). */
+  remoteParent?: { node: string; id: string };
   /** Sent with the first report of a task, so the RMS can re-place it before its first snapshot arrives. */
   spawn?: { input: Uint8Array | null; affinity: Affinity | null };
 }
