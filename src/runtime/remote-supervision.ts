@@ -13,13 +13,15 @@
  *   sup.moved    a node handing the child over to a third node -> parent's node: where it is now
  *                (also the node that restored it after its node died)
  *   sup.restart  parent's node -> child's node: restart the child, all-for-one with a sibling's crash
+ *   sup.reparent parent's new node -> child's node: its parent was re-placed (its node died) and
+ *                runs here now
  * A parent's node that does not answer a crash (`ParentUnreachableError`, logged) leaves the child
  * supervised where it runs, as a top-level task.
  */
 import { ParentUnreachableError, TaskCrashedError } from '../errors.js';
 import { RestartTracker, resolveSupervision } from '../actors/supervision.js';
 import type { TaskCell } from '../actors/task-cell.js';
-import type { TaskRef } from '../actors/ref.js';
+import { TaskRef } from '../actors/ref.js';
 import { errorFromWire, errorToWire } from './transport/wire-errors.js';
 import type { RuntimeImpl } from './runtime.js';
 import type { Directive, StopReason } from './event-types.js';
@@ -30,6 +32,7 @@ export const SupervisionRequests = {
   gone: 'sup.gone',
   moved: 'sup.moved',
   restart: 'sup.restart',
+  reparent: 'sup.reparent',
 } as const;
 
 /** How long a crashed remote child waits for its parent's node to answer, ms. */
@@ -171,6 +174,25 @@ export class RemoteSupervision {
     this.childMoved(cell, this.rt.name, cell.resource.id);
   }
 
+  /**
+   * A parent restored here after its node died takes back its children on other nodes (the RMS
+   * lists them from the directory): it keeps a record of each, and each learns where it is.
+   */
+  reclaim(parent: TaskCell, children: ReadonlyArray<{ id: string; task: string; node: string; resource: string }>): void {
+    for (const c of children) {
+      if (c.node === this.rt.name) {
+        // Runs here already, as a top-level task with a link to the dead node: it keeps running, supervised here.
+        const cell = this.rt.directory.get(c.id);
+        if (cell) cell.remoteParent = undefined;
+        continue;
+      }
+      parent.remoteChildren.set(c.id, { ref: new TaskRef(c.id, c.task), node: c.node, resource: c.resource, restarts: new RestartTracker() });
+      this.rt.cluster?.request(c.node, SupervisionRequests.reparent, { child: c.id, parent: parent.id, node: this.rt.name }, ANSWER_TIMEOUT_MS).catch((err: unknown) => {
+        this.rt.log.warn({ err, task: c.id, peer: c.node }, 'could not tell a remote child where its re-placed parent is');
+      });
+    }
+  }
+
   /** A child with a remote parent is handed over to `node`: the parent's record follows it. */
   childMoved(cell: TaskCell, node: string, resource: string): void {
     const parent = cell.remoteParent;
@@ -193,6 +215,13 @@ export class RemoteSupervision {
         if (!cell || cell.remoteParent?.id !== String(p['parent'])) return { restarted: false };
         this.rt.supervisor.restartSibling(cell, Number(p['restarts']), Number(p['delayMs']));
         return { restarted: true };
+      }
+      case SupervisionRequests.reparent: {
+        const cell = this.rt.directory.get(String(p['child']));
+        if (!cell || cell.remoteParent?.id !== String(p['parent'])) return { reparented: false };
+        cell.remoteParent = { node: String(p['node']), id: cell.remoteParent.id };
+        this.rt.placementChanged(cell);
+        return { reparented: true };
       }
       case SupervisionRequests.gone:
         return { forgotten: this.rt.directory.get(String(p['parent']))?.remoteChildren.delete(String(p['child'])) ?? false };

@@ -133,6 +133,7 @@ export class RuntimeClusterHost implements ClusterHost {
         this.rt.restoreTask(def as TaskDefinition, parentHere ? { ...t, parent: parentHere.id } : t, t.bytes ? { bytes: t.bytes, takenAtMs: this.rt.clock.now(), applied: t.applied ?? {} } : undefined, input);
         const cell = this.rt.directory.get(t.id);
         if (cell && t.remoteParent && !parentHere) this.rt.remoteSupervision.readopted(cell, t.remoteParent);
+        if (cell && t.remoteChildren) this.rt.remoteSupervision.reclaim(cell, t.remoteChildren);
       } catch (err) {
         this.rt.log.error({ err, task: t.id, code: isGodwitError(err) ? err.code : undefined }, 'restore failed');
       }

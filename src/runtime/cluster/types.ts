@@ -77,6 +77,8 @@ export interface ShippedSnapshot extends Omit<DirEntry, 'spawn'> {
   affinity: Affinity | null;
   /** The task's applied map (origin node -> highest seq applied) that goes with `bytes`. */
   applied?: Record<string, number> | null;
+  /** In a restore: the task's children that run on other (live) nodes, which it keeps supervising. */
+  remoteChildren?: Array<{ id: string; task: string; node: string; resource: string }>;
 }
 
 /** [task id, node, epoch, applied map]: where the RMS re-placed a task of a dead node, and from what. */
