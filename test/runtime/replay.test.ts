@@ -61,6 +61,18 @@ describe('sender-side replay (real node processes on 127.0.0.1)', function () {
   let parents: Runtime | undefined;
   let orphans: Runtime | undefined;
 
+  /** An RMS and agents as processes, and an in-process node `host` with a resource and the keeper task. */
+  async function cluster(rmsName: string, agentNames: string[], hostName: string) {
+    const rms = await start(['rms', rmsName, SECRET]);
+    nodes.push(rms);
+    const agents = await Promise.all(agentNames.map((n) => start(['agent', n, SECRET, rms.url])));
+    nodes.push(...agents);
+    const host = createRuntime({ name: hostName, join: rms.url, auth: { secret: SECRET }, devices: [simulatedDevice({ kind: 'cpu', id: `${hostName}/cpu-0` })], tasks: [sequenced, keeper], logger: { level: 'silent' }, monitor: false, heartbeatIntervalMs: 50, snapshotIntervalMs: 50, snapshotShipIntervalMs: 100 });
+    await host.ready;
+    await until([host], () => host.nodes().length === agentNames.length + 2);
+    return { agents, host, impl: host as unknown as RuntimeImpl };
+  }
+
   after(async () => {
     await client?.shutdown();
     await parents?.shutdown();
@@ -109,15 +121,8 @@ describe('sender-side replay (real node processes on 127.0.0.1)', function () {
   });
 
   it('re-places a child that had moved alone away from its parent, when its node dies, as that parent\'s child still: the parent\'s record follows it and stopping the parent stops it', async () => {
-    const rms = await start(['rms', 'r1', SECRET]);
-    nodes.push(rms);
-    const agents = await Promise.all(['d', 'e'].map((n) => start(['agent', n, SECRET, rms.url])));
-    nodes.push(...agents);
-    const host = createRuntime({ name: 'p', join: rms.url, auth: { secret: SECRET }, devices: [simulatedDevice({ kind: 'cpu', id: 'p/cpu-0' })], tasks: [sequenced, keeper], logger: { level: 'silent' }, monitor: false, heartbeatIntervalMs: 50, snapshotIntervalMs: 50, snapshotShipIntervalMs: 100 });
+    const { agents, host, impl } = await cluster('r1', ['d', 'e'], 'p');
     parents = host;
-    await host.ready;
-    await until([host], () => host.nodes().length === 4);
-    const impl = host as unknown as RuntimeImpl;
     const parent = host.spawn(keeper, { id: 'lp', affinity: { prefer: [{ resource: 'p/cpu-0', weight: 100 }] } });
     const kid = await host.ask<TaskRef>(parent, 'spawn');
     assert.equal((await host.migrate(kid, { to: 'd/cpu-0' })).outcome, 'committed');
@@ -150,15 +155,8 @@ describe('sender-side replay (real node processes on 127.0.0.1)', function () {
   });
 
   it('a parent re-placed after its node died takes back its child on another node: it lists it, and the child knows where its parent runs now', async () => {
-    const rms = await start(['rms', 'r2', SECRET]);
-    nodes.push(rms);
-    const agents = await Promise.all(['f', 'g'].map((n) => start(['agent', n, SECRET, rms.url])));
-    nodes.push(...agents);
-    const host = createRuntime({ name: 'q', join: rms.url, auth: { secret: SECRET }, devices: [simulatedDevice({ kind: 'cpu', id: 'q/cpu-0' })], tasks: [sequenced, keeper], logger: { level: 'silent' }, monitor: false, heartbeatIntervalMs: 50, snapshotIntervalMs: 50, snapshotShipIntervalMs: 100 });
+    const { agents, host, impl } = await cluster('r2', ['f', 'g'], 'q');
     orphans = host;
-    await host.ready;
-    await until([host], () => host.nodes().length === 4);
-    const impl = host as unknown as RuntimeImpl;
     const parent = host.spawn(keeper, { id: 'op', affinity: { prefer: [{ resource: 'f/cpu-0', weight: 100 }] } });
     // Spawned after init: a parent re-placed before its first snapshot shipped (init again) spawns none.
     const kid = await host.ask<TaskRef>(parent, 'spawn', { timeoutMs: 10_000 });
