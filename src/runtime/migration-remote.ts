@@ -157,7 +157,9 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     // A child moving alone stays its parent's child: the target learns where its parent is.
     const parent = cell.parent ? { node: rt.name, id: cell.parent.id } : (cell.remoteParent ?? null);
     try {
-      await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent });
+      // Each member's measured cost per device kind goes along (its predicted performance elsewhere).
+    const cost = Object.fromEntries(family.map((c) => [c.id, Object.fromEntries(c.cost)]));
+    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent, cost });
     } catch (err) {
       // No answer is not a no: the target may have committed. A refusal it sent is final.
       if (!(err instanceof MigrationTimeoutError || err instanceof NodeDownError)) throw err;

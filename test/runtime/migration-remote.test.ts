@@ -205,6 +205,20 @@ describe('Runtime#migrate across nodes', function () {
     await a.stop(parent);
   });
 
+  it('measures a task\'s handler time per device kind, and the measurement moves with it (its predicted performance elsewhere)', async () => {
+    const declared = defineTask({ ...counter, name: 'costed', demand: { msPerMessage: { gpu: 9, fpga: 3 } } });
+    for (const n of [rms, a, b]) n.register(declared as never);
+    const ref = a.spawn(declared, { id: 'costed-1', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    assert.deepEqual(a.tasks().find((t) => t.id === 'costed-1')?.costMsByKind, { gpu: 9, fpga: 3 }, 'declared until measured');
+    for (let i = 0; i < 20; i++) a.send(ref, { type: 'inc' });
+    assert.equal(await a.ask(ref, { type: 'get' }), 20);
+    const measured = a.tasks().find((t) => t.id === 'costed-1')?.costMsByKind;
+    assert.ok(measured && measured['gpu']! < 9 && measured['gpu']! >= 0 && measured['fpga'] === 3, JSON.stringify(measured));
+    assert.equal((await a.migrate(ref, { to: 'b/fpga-0' })).outcome, 'committed');
+    assert.deepEqual(b.tasks().find((t) => t.id === 'costed-1')?.costMsByKind, measured, 'the gpu measurement came along; fpga is still declared');
+    await b.stop(ref);
+  });
+
   it('keeps the order of a sender on the target node, whose earlier sends are still on their way to the source', async () => {
     for (const mode of ['stop-and-copy', 'pre-copy'] as const) {
       const id = `homecoming-${mode}`;
