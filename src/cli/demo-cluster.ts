@@ -24,7 +24,7 @@ import type { TraceFormat } from '../devices/traces.js';
 import { createDemoForecasts, type DemoForecasts } from './demo-forecasts.js';
 import { demoEventOf, demoEventTypes, hostDemoDevices, type DemoEvent } from './demo-host.js';
 import type { DemoNodeSettings, ParentMessage } from './demo-node.js';
-import { demoDevice, demoNodes, type ScenarioSettings } from './demo-scenario.js';
+import { CRITICAL_C, demoDevice, demoNodes, type ScenarioSettings } from './demo-scenario.js';
 import { demoTasks } from './demo-tasks.js';
 
 export type DemoPolicy = 'predictive' | 'reactive' | 'static';
@@ -79,6 +79,7 @@ function common(o: ClusterOptions, runtime: () => Runtime): { forecasts: DemoFor
     metrics: { rawPoints: 8192 },
     snapshotIntervalMs: 250,
     controller: controllerOptions(o, forecasts),
+    predictors: { failure: { highC: CRITICAL_C } },
   };
   return { forecasts, options };
 }

@@ -39,10 +39,8 @@ export const SURGE_RESOURCE = 'b/cpu-0';
 export const HEAT_RESOURCE = 'a/gpu-0';
 /** Utilization each hosted demo task adds to its device. */
 export const HOSTED_LOAD = 0.06;
-/** Temperature above which the demo's failure predictor calls a device at risk, C. */
+/** The failure threshold the runtime's failure predictor is given for the demo's devices, C (a cpu at full load runs at 75 C). */
 export const CRITICAL_C = 95;
-/** Temperature from which the failure predictor looks at the trend at all, C (a cpu at full load runs at 75 C). */
-export const WARNING_C = 80;
 
 /** Settings every process of one run shares. */
 export interface ScenarioSettings {

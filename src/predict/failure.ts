@@ -10,7 +10,7 @@ export interface FailurePredictorOptions {
   highC?: number;
   /** Temperature at or below which it is taken to fail, in °C (default -Infinity: none). */
   lowC?: number;
-  /** Samples behind the level and the Theil-Sen slope (default 12). */
+  /** Samples behind the level and the Theil-Sen slope (default 12); until there are this many, only a temperature past a threshold is a risk. */
   windowSize?: number;
   /** Floor of the noise the probability assumes around the trend, in °C (default 0.25). */
   minSigmaC?: number;
@@ -98,6 +98,14 @@ export class FailurePredictor {
     const n = this.temps.length;
     const lastMs = this.times[n - 1];
     if (n === 0 || lastMs === undefined) return { probability: 0, expectedTimeToThresholdMs: Infinity, reason: 'no temperature yet' };
+    if (n < this.windowSize) {
+      // A trend from a few samples, extrapolated far past their span, is mostly noise (a device
+      // warming up after start would look as if it ran away): until the window is full, only a
+      // temperature past a threshold counts.
+      const last = this.temps[n - 1] ?? Number.NaN;
+      const past = last >= this.highC || last <= this.lowC;
+      return { probability: past ? 1 : 0, expectedTimeToThresholdMs: past ? 0 : Infinity, reason: `temperature ${last.toFixed(1)} °C, ${past ? 'past a threshold' : `warming up (${n} of ${this.windowSize} samples)`}` };
+    }
     const { slope, level } = robustLine(this.times, this.temps, lastMs);
     const residuals = this.temps.map((y, i) => Math.abs(y - level - slope * ((this.times[i] ?? 0) - lastMs)));
     const spanMs = Math.max(lastMs - (this.times[0] ?? lastMs), 1);

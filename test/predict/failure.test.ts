@@ -38,6 +38,21 @@ describe('FailurePredictor', () => {
     assert.match(r.reason, /error counter rising 300\.0\/h/);
     assert.throws(() => new FailurePredictor({ highC: 10, lowC: 20 }), { code: ErrorCodes.INVALID_ARGUMENT });
   });
+
+  it('does not extrapolate a trend from a window not yet full (a device warming up after start), but a temperature past the threshold counts at once', () => {
+    const p = new FailurePredictor({ highC: 95 });
+    // A steep warm-up, 2 °C per 100 ms: extrapolated 5 s ahead it would pass 95 °C long before.
+    for (let i = 0; i < 11; i++) p.update(i * 100, 40 + 2 * i);
+    const early = p.risk(5000);
+    assert.equal(early.probability, 0);
+    assert.match(early.reason, /warming up \(11 of 12 samples\)/);
+    p.update(1100, 62);
+    assert.ok(p.risk(5000).probability > 0.9, 'the same trend over a full window is a risk');
+    const hot = new FailurePredictor({ highC: 95 });
+    hot.update(0, 97);
+    assert.equal(hot.risk(1000).probability, 1);
+    assert.equal(hot.risk(1000).expectedTimeToThresholdMs, 0);
+  });
 });
 
 describe('FailureWarning', () => {
