@@ -4,7 +4,8 @@
  * bytes measured in the same run (the "memcpy" baseline). Then the snapshot envelope (checksum
  * over the payload, one extra copy) beside the bare codec, CRC-32C alone beside memcpy, and small
  * state (1 KiB) cbor encode+decode in ops/s against the 300k ops/s target, for a binary-heavy and
- * a record-heavy state.
+ * a record-heavy state. Last, pre-copy's snapshot of a cbor state (its large arrays copied into a
+ * warm buffer) beside an encode of the state: the synchronous time, which the task stalls for.
  *
  * States are binary-heavy, as migrating state mostly is:
  * - cbor: `{ task, seq, updatedAt, weights: Float64Array, raw: Uint8Array }`, half and half;
@@ -24,6 +25,8 @@ import {
   encodeSnapshot,
   jsonCodec,
 } from '../src/codecs/index.js';
+import { encodeStatePayload, encodeStatePayloadPieces } from '../src/codecs/snapshot.js';
+import { bumpCopier, warmBuffer } from '../src/runtime/warm-buffer.js';
 import { type Bench, type BenchResult, benchResult, median } from './report.js';
 
 const KiB = 1024;
@@ -169,6 +172,15 @@ export const bench: Bench = {
       const data = filled(size, 5);
       const { value, base } = compare(() => crc32c(data), memcpy, plan);
       results.push(benchResult({ case: `crc32c ${label(size)}`, metric: 'checksum throughput', value: mbps(value, size), unit: 'MB/s', baseline: 'memcpy', baselineValue: mbps(base, size) }));
+      if (size >= MiB) {
+        // Pre-copy's snapshot of a state that keeps changing, the synchronous part (the task's stall):
+        // its large arrays copied into a warm buffer, against encoding the whole state.
+        const state = cborState(size);
+        const subject = { name: 'bench', version: 1, codec: cborCodec.name };
+        const scratch = await warmBuffer(size + 64 * KiB);
+        const snap = compare(() => void encodeStatePayloadPieces(subject, state, { copyLarge: bumpCopier(scratch) }), () => void encodeStatePayload(subject, state), plan);
+        results.push(benchResult({ case: `pre-copy snapshot ${label(size)}`, metric: 'synchronous time', value: 1000 / snap.value, unit: 'ms', baseline: 'encode of the state', baselineValue: 1000 / snap.base, better: 'lower' }));
+      }
     }
     return results;
   },

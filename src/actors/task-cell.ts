@@ -58,6 +58,9 @@ const isCodecObject = (c: unknown): boolean => typeof c === 'object' && c !== nu
 const isThenable = (x: unknown): x is PromiseLike<unknown> =>
   x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as { then?: unknown }).then === 'function';
 
+/** Messages handled on a kind of device before its measured cost replaces the declared one. */
+const COST_MIN_MESSAGES = 10;
+
 export class TaskCell {
   status: CellStatus = 'starting';
   state: unknown = undefined;
@@ -80,6 +83,11 @@ export class TaskCell {
   readonly demand: { computeUnits: number; memoryBytes: number };
   /** Time spent in the synchronous part of `receive`, ms (measured per turn, not per message). */
   handlerMs = 0;
+  /**
+   * Handler time and messages per device kind the task ran on (the synchronous part of `receive`,
+   * measured per turn): its cost profile, which moves with it (`costProfile`).
+   */
+  readonly cost = new Map<string, { ms: number; messages: number }>();
   /**
    * Origin node -> highest seq of its stream applied to the state (stamped sends from other
    * nodes, see src/runtime/cluster/replay-log.ts). Travels with snapshots and migrations.
@@ -197,14 +205,35 @@ export class TaskCell {
     if (!this.initialized && !this.start()) return;
     const limit = this.host.throughput;
     const t0 = performance.now();
+    const before = this.processed;
     try {
       for (let n = 0; n < limit && this.mailbox.length > 0 && this.status === 'running' && !this.frozen; n++) {
         if (!this.handleNext()) return;
       }
     } finally {
-      this.handlerMs += performance.now() - t0;
+      const ms = performance.now() - t0;
+      this.handlerMs += ms;
+      const messages = this.processed - before;
+      if (messages > 0) {
+        const kind = this.resource.device.kind;
+        const c = this.cost.get(kind);
+        if (c) {
+          c.ms += ms;
+          c.messages += messages;
+        } else this.cost.set(kind, { ms, messages });
+      }
     }
     this.kick();
+  }
+
+  /**
+   * Mean handler ms per message per device kind: measured where the task has handled at least
+   * `COST_MIN_MESSAGES` there, else what its definition declares (`demand.msPerMessage`).
+   */
+  costProfile(): Record<string, number> {
+    const out: Record<string, number> = { ...(this.def.demand?.msPerMessage ?? {}) };
+    for (const [kind, c] of this.cost) if (c.messages >= COST_MIN_MESSAGES) out[kind] = c.ms / c.messages;
+    return out;
   }
 
   /** Runs init (or restores a snapshot); false when the turn must end here. */

@@ -41,6 +41,11 @@ export interface Demand {
   computeUnits?: number;
   /** Memory reserved on the hosting resource in bytes (default 0). */
   memoryBytes?: number;
+  /**
+   * Expected handler time per message, ms, per device kind (its kernels' profile): the task's
+   * predicted performance uses it until the runtime has measured the task on that kind.
+   */
+  msPerMessage?: Partial<Record<DeviceKind, number>>;
 }
 
 /** What the hosting resource tells its task about where it runs. */
@@ -159,6 +164,9 @@ export function defineTask<State, Msg = unknown, Reply = unknown, Input = undefi
   }
   if (demand?.memoryBytes !== undefined && !(demand.memoryBytes >= 0)) {
     throw new InvalidArgumentError('definition.demand.memoryBytes', 'must be a non-negative number');
+  }
+  for (const [kind, ms] of Object.entries(demand?.msPerMessage ?? {})) {
+    if (!(ms > 0) || !Number.isFinite(ms)) throw new InvalidArgumentError(`definition.demand.msPerMessage.${kind}`, 'must be a finite number > 0');
   }
   return Object.freeze({ ...definition, version });
 }

@@ -1,7 +1,8 @@
 /**
  * The demo's `ForecastSource` for the controller on the RMS: utilization forecasts from godwit's
  * forecasters over the samples the nodes ship (as the runtime's default does), plus a simple
- * temperature-trend failure predictor (the runtime's default has none yet): once a device runs
+ * temperature-trend failure predictor of its own (the runtime's predictors, src/runtime/predictor-service.ts,
+ * are not wired into the demo; its figures in docs/demo.md were measured with this one): once a device runs
  * above `WARNING_C`, its temperature extrapolated linearly over the last `trendMs` to the horizon
  * is mapped to a probability that rises from 0 at `CRITICAL_C - 10` to 1 at `CRITICAL_C + 5`.
  * (A busy device that warms up but stays below `WARNING_C` is not at risk.)

@@ -34,9 +34,12 @@ export async function runEvalForecast(options: EvalForecastOptions, out: Output)
     out.error(`--horizons must be a comma-separated list of integers >= 1, got ${options.horizons}`);
     return 2;
   }
-  const columns = options.column === undefined ? 10 : Number(options.column);
-  if (!Number.isInteger(columns) || columns < 1) {
-    out.error(`--column must be an integer >= 1, got ${options.column}`);
+  // Azure: `N` takes the first N VMs, `A-B` the VMs in columns A to B (0-based, inclusive).
+  const range = /^(\d+)-(\d+)$/.exec(options.column ?? '');
+  const first = range ? Number(range[1]) : 0;
+  const end = range ? Number(range[2]) + 1 : options.column === undefined ? 10 : Number(options.column);
+  if (!Number.isInteger(end) || end < 1 || first >= end) {
+    out.error(`--column must be N (the first N VMs, N >= 1) or A-B (columns A to B, A <= B), got ${options.column}`);
     return 2;
   }
 
@@ -44,7 +47,7 @@ export async function runEvalForecast(options: EvalForecastOptions, out: Output)
   try {
     for (const file of files) {
       if (format === TraceFormats.AZURE) {
-        for (let c = 0; c < columns; c++) series.push(await readTrace(file, format, { column: c, onBadLine: 'skip' }));
+        for (let c = first; c < end; c++) series.push(await readTrace(file, format, { column: c, onBadLine: 'skip' }));
       } else {
         series.push(await readTrace(file, format, { onBadLine: 'skip' }));
       }
@@ -58,11 +61,12 @@ export async function runEvalForecast(options: EvalForecastOptions, out: Output)
     evaluations.push(options.lstm ? await evaluateSeriesAsync(s.values, { horizons, extraModels: () => [new LstmForecaster({ maxHorizon: Math.max(...horizons) })] }) : evaluateSeries(s.values, { horizons }));
   }
   const summary = summarize(evaluations);
+  const versus = selectedVersusModels(evaluations, summary.sources, horizons);
 
   if (out.json) {
     const models: Record<string, Record<string, { mase: number; mae: number; smape: number; coverageP90: number }>> = {};
     for (const [name, byH] of Object.entries(summary.sources)) if (name !== SELECTED && name !== COMBINED) models[name] = byH;
-    out.result({ series: summary.series, horizons, models, selected: summary.sources[SELECTED], combined: summary.sources[COMBINED] });
+    out.result({ series: summary.series, horizons, models, selected: summary.sources[SELECTED], combined: summary.sources[COMBINED], versus });
     return 0;
   }
   out.line(`${summary.series} series (${format}); first half warm-up, second half scored; medians over series`);
@@ -74,5 +78,37 @@ export async function runEvalForecast(options: EvalForecastOptions, out: Output)
     }
   }
   out.line(table(['model', 'h', 'mase', 'mae', 'smape%', 'cov-p90'], rows));
+  for (const v of versus) {
+    out.line(`h=${v.horizon}: selected ${fixed(v.selected)} vs best single model ${v.bestModel} ${fixed(v.bestMase)}: ${v.selected < v.bestMase ? 'lower' : 'not lower'}`);
+  }
   return 0;
+}
+
+interface Versus {
+  horizon: number;
+  selected: number;
+  /** The single model with the lowest median MASE among those that ran on every series. */
+  bestModel: string;
+  bestMase: number;
+}
+
+/**
+ * Per horizon, the selected model's median MASE against the best single model's. Only models
+ * that ran on every series compete (Holt-Winters runs only where a period was found, so its
+ * median is over other series).
+ */
+function selectedVersusModels(evaluations: readonly SeriesEvaluation[], sources: Record<string, Record<string, { mase: number }>>, horizons: readonly number[]): Versus[] {
+  const everywhere = Object.keys(sources).filter((name) => name !== SELECTED && name !== COMBINED && evaluations.every((e) => e.sources[name] !== undefined));
+  return horizons.map((h) => {
+    let bestModel = '';
+    let bestMase = Infinity;
+    for (const name of everywhere) {
+      const v = sources[name]?.[String(h)]?.mase ?? Number.NaN;
+      if (v < bestMase) {
+        bestMase = v;
+        bestModel = name;
+      }
+    }
+    return { horizon: h, selected: sources[SELECTED]?.[String(h)]?.mase ?? Number.NaN, bestModel, bestMase };
+  });
 }

@@ -3,6 +3,7 @@
  * debug socket, runs one op and prints it (tables, an indented tree, event lines) or, with
  * `--json`, exactly one JSON object.
  */
+import type { PerformanceView } from '../runtime/debug-performance.js';
 import type { Decision } from '../controller/model.js';
 import type { FailureRisk } from '../predict/failure.js';
 import type { Forecast } from '../predict/resource-predictor.js';
@@ -64,10 +65,12 @@ export async function runInspect(view: string | undefined, options: InspectOptio
       case 'resources': {
         const r = await c.request<{ node: string; resources: DebugResource[] }>('resources');
         const f = await c.request<ForecastsView>('forecasts');
-        if (out.json) out.result({ ...r, forecasts: f.supported ? f.resources : null });
+        const p = await c.request<PerformanceView>('performance');
+        if (out.json) out.result({ ...r, forecasts: f.supported ? f.resources : null, performance: p });
         else {
           out.line(r.resources.length === 0 ? 'no resources' : resourcesTable(r.resources));
           if (f.supported && f.resources.length > 0) out.line(`\n${forecastsTable(f.resources)}`);
+          if (p.rows.length > 0) out.line(`\n${performanceTable(p)}`);
         }
         break;
       }
@@ -203,6 +206,24 @@ export function forecastsTable(rows: ForecastsView['resources']): string {
         r.failure?.reason ?? '',
       ];
     }),
+  );
+}
+
+/** Per task and resource it could run on: predicted latency and throughput at the forecast (or current) utilization. */
+export function performanceTable(view: PerformanceView): string {
+  const at = view.basis === 'forecast' ? `forecast @${(view.horizonMs ?? 0) / 1000}s` : 'now';
+  const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(2));
+  return table(
+    ['TASK', 'RESOURCE', 'KIND', `UTIL P50/P90 (${at})`, 'SERVICE MS', 'LATENCY MS P50/P90', 'MSGS/S P50/P90'],
+    view.rows.map((r) => [
+      r.task,
+      `${r.resource}${r.current ? ' *' : ''}`,
+      r.kind,
+      `${(r.utilizationP50 * 100).toFixed(0)}%/${(r.utilizationP90 * 100).toFixed(0)}%`,
+      ms(r.serviceMs),
+      `${ms(r.latencyMsP50)}/${ms(r.latencyMsP90)}`,
+      `${r.throughputPerSecP50.toFixed(0)}/${r.throughputPerSecP90.toFixed(0)}`,
+    ]),
   );
 }
 

@@ -12,7 +12,7 @@ const commands: Record<string, string> = {
   server: 'run a node with the RMS role: godwit server [--port 7420] [--host 127.0.0.1] [--secret S] [--devices host,gpu:2] [--tasks MODULE] [--debug-port P --debug-token T [--debug-admin]] [--json]',
   agent: 'run a node that owns resources and joins a server: godwit agent --join ws://HOST:PORT [--secret S] [--name N] [--devices host] [--tasks MODULE] [--json]',
   'eval-forecast':
-    'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N] [--lstm] [--json]',
+    'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N|A-B] [--lstm] [--json]',
   simulate:
     'trace-driven consolidation benchmark: godwit simulate [--setup planetlab|synthetic] [--trace DIR|FILE] [--format planetlab|nab|azure|bitbrains] [--policies a,b] [--hosts N] [--seed S] [--plot FILE.svg] [--json]',
   'eval-failure': 'failure warnings on a temperature trace scored against labelled windows: godwit eval-failure --data FILE --windows labels.json [--horizon-hours 6] [--json]',

@@ -2,8 +2,8 @@
  * CBOR of a value as a list of pieces whose concatenation is exactly `cborEncode(value)`, with
  * large byte arrays left where they are: the pieces are views of them, not copies. For a state
  * that will not change while its bytes are read (a frozen task being streamed), this skips the
- * one big copy an encode makes. Only byte arrays held by plain objects and arrays are found (up
- * to a depth of 16); anything else is encoded as usual.
+ * one big copy an encode makes. Only byte arrays and typed arrays (Float64Array...) held by plain
+ * objects and arrays are found (up to a depth of 16); anything else is encoded as usual.
  *
  * How: each large array is swapped, in a shallow copy of the containers on its path, for a
  * placeholder of the same class holding a 16-byte random marker; the placeholder encodes as the
@@ -29,16 +29,29 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function isLargeBytes(v: unknown, minBytes: number): v is Uint8Array {
-  return v instanceof Uint8Array && (v.constructor === Uint8Array || Buffer.isBuffer(v)) && v.byteLength >= minBytes;
+type TypedArrayClass = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
+
+/** The typed arrays cbor-x writes as a tag (Uint8Array: none) and a byte string of their memory. */
+const TYPED_ARRAYS = new Set<unknown>([Uint8Array, Uint8ClampedArray, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array, BigUint64Array, BigInt64Array]);
+
+function isLargeBytes(v: unknown, minBytes: number): v is ArrayBufferView {
+  return ArrayBuffer.isView(v) && (TYPED_ARRAYS.has(v.constructor) || Buffer.isBuffer(v)) && v.byteLength >= minBytes;
+}
+
+/** An array of `v`'s class whose memory is the 16 bytes of `marker`: it encodes as `v` would, marker for contents. */
+function placeholder(v: ArrayBufferView, marker: Uint8Array): ArrayBufferView {
+  if (Buffer.isBuffer(v)) return Buffer.from(marker);
+  const memory = new Uint8Array(marker).buffer;
+  const Class = v.constructor as TypedArrayClass & { BYTES_PER_ELEMENT: number };
+  return new Class(memory, 0, MARKER_BYTES / Class.BYTES_PER_ELEMENT);
 }
 
 /** A copy of the containers on the way to large byte arrays, with placeholders in their place. */
 function swapOut(v: unknown, minBytes: number, found: Found[], depth: number, seen: Set<object>): unknown {
   if (isLargeBytes(v, minBytes)) {
     const marker = randomBytes(MARKER_BYTES);
-    found.push({ bytes: v, marker });
-    return Buffer.isBuffer(v) ? Buffer.from(marker) : new Uint8Array(marker);
+    found.push({ bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength), marker });
+    return placeholder(v, marker);
   }
   if (depth >= MAX_DEPTH || typeof v !== 'object' || v === null || seen.has(v)) return v;
   if (Array.isArray(v)) {
@@ -71,8 +84,12 @@ function byteStringHead(n: number): Uint8Array {
   return out;
 }
 
-/** `cborEncode(value)` as pieces, large byte arrays by reference (see the file comment). */
-export function cborEncodeParts(value: unknown, minBytes = CBOR_PARTS_MIN_BYTES): Uint8Array[] {
+/**
+ * `cborEncode(value)` as pieces, large byte arrays by reference (see the file comment), or, with
+ * `copy`, as what `copy` returns for each: a snapshot of a state that goes on changing, taken at
+ * the cost of one copy of each large array (into memory the caller chose) instead of an encode.
+ */
+export function cborEncodeParts(value: unknown, minBytes = CBOR_PARTS_MIN_BYTES, copy?: (bytes: Uint8Array) => Uint8Array): Uint8Array[] {
   const found: Found[] = [];
   const skeleton = swapOut(value, minBytes, found, 0, new Set());
   const encoded = cborEncode(skeleton);
@@ -84,7 +101,7 @@ export function cborEncodeParts(value: unknown, minBytes = CBOR_PARTS_MIN_BYTES)
   for (const { bytes, marker } of found) {
     const at = text.indexOf(marker, from);
     if (at < 1 || encoded[at - 1] !== (0x40 | MARKER_BYTES)) return [cborEncode(value)]; // not where expected: encode as usual
-    parts.push(encoded.subarray(from, at - 1), byteStringHead(bytes.byteLength), bytes);
+    parts.push(encoded.subarray(from, at - 1), byteStringHead(bytes.byteLength), copy ? copy(bytes) : bytes);
     from = at + MARKER_BYTES;
   }
   parts.push(encoded.subarray(from));

@@ -130,10 +130,16 @@ export function snapshotState<State>(subject: SnapshotSubject<State>, state: Sta
 
 /**
  * `encodeStatePayload` as pieces whose concatenation is the payload: with the cbor codec, the
- * state's large byte arrays are left in place (views, not copies; see cbor-parts.ts). Only for
- * a state that does not change until the pieces have been read (a frozen task).
+ * state's large byte arrays are left in place (views, not copies; see cbor-parts.ts), for a
+ * state that does not change until the pieces have been read (a frozen task). With `copyLarge`
+ * they are copied by it instead: a consistent snapshot of a state that goes on changing, for one
+ * copy of each large array (no encode of them).
  */
-export function encodeStatePayloadPieces<State>(subject: SnapshotSubject<State>, state: State, options: SnapshotStateOptions = {}): Omit<StatePayload, 'payload'> & { pieces: Uint8Array[] } {
+export function encodeStatePayloadPieces<State>(
+  subject: SnapshotSubject<State>,
+  state: State,
+  options: SnapshotStateOptions & { copyLarge?: (bytes: Uint8Array) => Uint8Array } = {},
+): Omit<StatePayload, 'payload'> & { pieces: Uint8Array[] } {
   const codec = (options.registry ?? defaultCodecRegistry).resolve(subject.codec);
   if (codec !== cborCodec) {
     const { payload, ...fields } = encodeStatePayload(subject, state, options);
@@ -141,7 +147,7 @@ export function encodeStatePayloadPieces<State>(subject: SnapshotSubject<State>,
   }
   let pieces: Uint8Array[];
   try {
-    pieces = cborEncodeParts(subject.snapshot ? subject.snapshot(state) : state);
+    pieces = cborEncodeParts(subject.snapshot ? subject.snapshot(state) : state, undefined, options.copyLarge);
   } catch (err) {
     throw wrapCodecError(codec.name, CodecOperations.ENCODE, err);
   }

@@ -54,3 +54,46 @@ export function predictTaskPerformance(profile: TaskCostProfile, kind: string, u
     throughputPerSecP90: 1000 / (serviceMs * s90),
   };
 }
+
+/** A task as the table needs it: where it runs and its cost per device kind. */
+export interface TaskCost {
+  readonly id: string;
+  readonly resource: string;
+  readonly costMsByKind?: Readonly<Record<string, number>> | undefined;
+}
+
+/** A resource as the table needs it: its kind and its utilization forecast (or its utilization now). */
+export interface ResourceLoad {
+  readonly id: string;
+  readonly kind: string;
+  readonly utilization: UtilizationForecast;
+}
+
+export interface TaskPerformanceRow extends PredictedPerformance {
+  readonly task: string;
+  readonly resource: string;
+  /** The resource the task runs on now. */
+  readonly current: boolean;
+  readonly utilizationP50: number;
+  readonly utilizationP90: number;
+}
+
+/**
+ * Every task's predicted performance on every resource of a kind it has a cost for, its current
+ * resource first, then by P90 latency. The utilization is the resource's whole (the task's own
+ * load included where it runs now).
+ */
+export function taskPerformanceRows(tasks: readonly TaskCost[], resources: readonly ResourceLoad[], options: PerformanceOptions = {}): TaskPerformanceRow[] {
+  const out: TaskPerformanceRow[] = [];
+  for (const t of tasks) {
+    if (!t.costMsByKind) continue;
+    const rows: TaskPerformanceRow[] = [];
+    for (const r of resources) {
+      const p = predictTaskPerformance({ msPerMessageByKind: t.costMsByKind }, r.kind, r.utilization, options);
+      if (p) rows.push({ ...p, task: t.id, resource: r.id, current: r.id === t.resource, utilizationP50: r.utilization.p50, utilizationP90: r.utilization.p90 });
+    }
+    rows.sort((a, b) => Number(b.current) - Number(a.current) || a.latencyMsP90 - b.latencyMsP90);
+    out.push(...rows);
+  }
+  return out;
+}

@@ -42,7 +42,7 @@ export const DebugErrorCodes = {
 
 export type DebugErrorCode = (typeof DebugErrorCodes)[keyof typeof DebugErrorCodes];
 
-export const ReadOps = ['auth', 'tree', 'resources', 'tasks', 'migrations', 'controller', 'forecasts', 'dead-letters', 'subscribe', 'unsubscribe'] as const;
+export const ReadOps = ['auth', 'tree', 'resources', 'tasks', 'migrations', 'controller', 'forecasts', 'performance', 'dead-letters', 'subscribe', 'unsubscribe'] as const;
 export const AdminOps = ['migrate', 'drain', 'controller.suspend', 'controller.resume', 'controller.mode'] as const;
 export type DebugOp = (typeof ReadOps)[number] | (typeof AdminOps)[number];
 

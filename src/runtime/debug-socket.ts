@@ -4,6 +4,7 @@
  * default, a token always, read-only by default, never task state unless asked on an admin
  * socket. The protocol is in debug-protocol.ts and docs/debug-socket.md.
  */
+import { performanceView } from './debug-performance.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 import {
@@ -225,6 +226,11 @@ class Connection {
       case 'forecasts':
         if (!source.forecasts) return { supported: false, reason: 'this node runs no predictors', resources: [] };
         return { supported: true, resources: await source.forecasts() };
+      case 'performance': {
+        const horizonMs = args['horizonMs'] ?? undefined;
+        if (horizonMs !== undefined && !(typeof horizonMs === 'number' && horizonMs > 0)) throw new InvalidArgumentError('args.horizonMs', 'must be a positive number of ms');
+        return performanceView(source, horizonMs);
+      }
       case 'controller.mode': {
         const mode = args['mode'];
         if (mode !== 'off' && mode !== 'recommend' && mode !== 'auto') throw new InvalidArgumentError('args.mode', 'must be off, recommend or auto');

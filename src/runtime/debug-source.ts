@@ -35,6 +35,8 @@ export interface DebugTask {
   stateBytes: number | null;
   /** Its affinity (definition merged with spawn options), when it has one. */
   affinity?: Affinity;
+  /** Handler ms per message per device kind (measured or declared), when known. */
+  costMsByKind?: Record<string, number>;
 }
 
 /** A resource with its latest monitor readings (`metrics`, null where unavailable). */
@@ -165,6 +167,7 @@ export function createLocalDebugSource(runtime: Runtime, options: LocalDebugSour
         processed: t.processed,
         stateBytes: t.stateBytes,
         ...(t.affinity ? { affinity: t.affinity } : {}),
+        ...(t.costMsByKind ? { costMsByKind: t.costMsByKind } : {}),
       })),
     resources: () => runtime.resources().map((r) => ({ ...r, node, path: `/system/resources/${r.id}`, metrics: runtime.latestMetrics(r.id) })),
     deadLetters: (limit) => ({ total: runtime.deadLetters, recent: ring.last(limit) }),

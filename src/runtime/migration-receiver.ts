@@ -4,6 +4,7 @@
  * in, brought up to date by each log round), and, after commit, holding direct arrivals until
  * the source has forwarded its queue. See migration-remote.ts for the source side.
  */
+import { LRUCache } from 'lru-cache';
 import { InvalidArgumentError, UnknownTaskTypeError } from '../errors.js';
 import type { TaskDefinition } from '../actors/task.js';
 import { ChunkAssembler } from '../codecs/chunk-assembler.js';
@@ -22,6 +23,9 @@ const MAX_STATE_BYTES = 2 ** 31;
 
 /** A migration arriving here that hears nothing from its source for this long is dropped, ms. */
 const INCOMING_IDLE_MS = 30_000;
+
+/** Decided migrations remembered for sources asking about a commit in doubt. */
+const OUTCOMES_KEPT = 4096;
 
 /** A state of at least this many bytes (by its last snapshot) gets its buffer made at propose (4 MiB). */
 const PREPARE_MIN_BYTES = 4 * 2 ** 20;
@@ -73,6 +77,12 @@ export class MigrationReceiver {
   private readonly incoming = new Map<string, Incoming>();
   /** Adopted tasks waiting for their source's forwarded mailbox, by migration id. */
   private readonly holding = new Map<string, { taskId: string; timer: TimerHandle; redirected: boolean; flushed: boolean }>();
+  /**
+   * Decided migrations, by id: `committed` here, or `aborted` (by the source, or by its question
+   * about the outcome of a commit whose answer it did not get). Final: a commit for an aborted
+   * migration is refused, a repeated commit of a committed one answered again.
+   */
+  private readonly outcomes = new LRUCache<string, 'committed' | 'aborted'>({ max: OUTCOMES_KEPT });
 
   constructor(private readonly rt: RuntimeImpl) {}
 
@@ -153,16 +163,28 @@ export class MigrationReceiver {
       case MigrationRequests.commit:
         return this.commit(mid, p);
       case MigrationRequests.abort:
+        if (this.outcomes.get(mid) !== 'committed') this.outcomes.set(mid, 'aborted');
         this.drop(mid);
         return { aborted: true };
+      case MigrationRequests.outcome: {
+        // Asked by a source whose commit went unanswered: what is not committed now never will be.
+        if (this.outcomes.get(mid) === 'committed') return { outcome: 'committed' };
+        this.outcomes.set(mid, 'aborted');
+        this.drop(mid);
+        return { outcome: 'aborted' };
+      }
       default:
         throw new InvalidArgumentError('request', `unknown migration request ${kind}`);
     }
   }
 
   private async commit(mid: string, p: Record<string, unknown>): Promise<unknown> {
+    const decided = this.outcomes.get(mid);
+    if (decided === 'committed') return { committed: true };
+    if (decided === 'aborted') throw new InvalidArgumentError('commit', `migration ${mid} was aborted`);
     const m = this.expect(mid);
     await m.chain;
+    if (this.outcomes.get(mid) === 'aborted') throw new InvalidArgumentError('commit', `migration ${mid} was aborted while its log was replayed`);
     if (!m.restored || !m.bytes) throw new InvalidArgumentError('commit', 'the snapshot is not complete');
     const source = mid.slice(0, mid.lastIndexOf(':'));
     this.drop(mid);
@@ -178,7 +200,12 @@ export class MigrationReceiver {
       const entry = { id: f.id, task: f.def.name, node: this.rt.name, resource: m.resource, epoch: root ? Number(p['epoch']) : (f.epoch ?? Number(p['epoch'])), parent: root ? (parentHere?.id ?? null) : f.parent };
       const applied = (p['applied'] as Record<string, Record<string, number>> | undefined)?.[f.id];
       const cell = this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined, inputs.get(f.id), applied);
-      if (root && remoteParent && !parentHere) cell.remoteParent = remoteParent;
+      const cost = (p['cost'] as Record<string, Record<string, { ms: number; messages: number }>> | undefined)?.[f.id];
+      for (const [kind, c] of Object.entries(cost ?? {})) if (Number.isFinite(c?.ms) && Number.isFinite(c?.messages)) cell.cost.set(kind, { ms: Number(c.ms), messages: Number(c.messages) });
+      if (root && remoteParent && !parentHere) {
+        cell.remoteParent = remoteParent;
+        this.rt.placementChanged(cell); // the directory keeps the link, for a re-placement
+      }
       // A partition group back on its task's node: the task's partitions point at it again.
       if (root && parentHere) for (const [part, owner] of parentHere.partitionOwners) if (owner.id === cell.id) parentHere.partitionOwners.set(part, cell);
       // Until the source has forwarded its queue, messages arriving here wait behind it. Should
@@ -193,6 +220,7 @@ export class MigrationReceiver {
       const flushed = !this.rt.cluster?.flushThrough(source, f.id);
       this.holding.set(key, { taskId: f.id, timer, redirected: false, flushed });
     }
+    this.outcomes.set(mid, 'committed');
     return { committed: true };
   }
 

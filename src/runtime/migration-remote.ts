@@ -12,13 +12,20 @@
  *                 forwards stragglers and answers their senders' nodes with moved(epoch)
  *   decommission  the source drops its instance; its epoch is stale, it can never run a turn
  * A failure before commit aborts: the task goes on at the source, untouched. So does a phase that
- * takes longer than `phaseTimeoutMs` (`MigrationTimeoutError`, naming the phase). Pre-copy replays
+ * takes longer than `phaseTimeoutMs` (`MigrationTimeoutError`, naming the phase).
+ * Commit in doubt: when the commit's answer does not come (timeout, link lost), the target may
+ * have taken the task over or not. The family stays frozen and the source asks the target for the
+ * outcome (`mig.outcome`), which is final there: a migration the target has not committed is
+ * marked aborted and a commit arriving later is refused. While the target cannot be reached the
+ * source keeps asking; once the RMS declares the target dead, the directory decides (the target
+ * reported the task at the new epoch: committed, and re-placement takes it from there; otherwise
+ * aborted). The task never runs at both ends. Pre-copy replays
  * the log on the target with `receive`'s effects (replies, sends, spawns) switched off, so it
  * needs a `receive` that is deterministic given the state and the message and does not `ask`.
  */
-import { MigrationTimeoutError, NoResourceError } from '../errors.js';
+import { MigrationTimeoutError, NodeDownError, NoResourceError } from '../errors.js';
 import type { TaskCell } from '../actors/task-cell.js';
-import { encodeStatePayload, encodeStatePayloadPieces, snapshotState } from '../codecs/snapshot.js';
+import { encodeStatePayloadPieces, snapshotState } from '../codecs/snapshot.js';
 import { cborEncode } from '../codecs/cbor.js';
 import { unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
@@ -26,6 +33,7 @@ import type { MigrationReport } from './migration.js';
 import type { NodeCandidate } from './cluster/candidates.js';
 import { streamChunks } from './migration-stream.js';
 import { withTimeout } from './timeout.js';
+import { bumpCopier, warmBuffer } from './warm-buffer.js';
 
 export const MigrationRequests = {
   propose: 'mig.propose',
@@ -33,10 +41,16 @@ export const MigrationRequests = {
   log: 'mig.log',
   commit: 'mig.commit',
   abort: 'mig.abort',
+  outcome: 'mig.outcome',
   start: 'mig.start',
 } as const;
 
 const NO_BYTES = new Uint8Array(0);
+
+/** Pre-copy warms a buffer for the snapshot's copy of a state whose last snapshot is at least this big (4 MiB). */
+const WARM_MIN_BYTES = 4 * 2 ** 20;
+/** Room to spare in it: a state a little larger than its last snapshot still fits. */
+const WARM_SPARE_BYTES = 64 * 1024;
 
 export interface RemoteMigrationOptions {
   /** `stop-and-copy` (default) freezes the task for the whole copy; `pre-copy` streams while it serves, then replays its log. */
@@ -71,15 +85,18 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
   let committed = false;
   let frozenAt = 0;
   const restarts = cell.restartCount;
-  /** `frozen`: the family takes no turn until commit or abort, so its large byte arrays can be streamed in place. */
-  const sendSnapshot = async (frozen: boolean) => {
+  /**
+   * `frozen`: the family takes no turn until commit or abort, so its large byte arrays can be
+   * streamed in place. Otherwise (pre-copy) they are copied, at this turn, into `scratch`.
+   */
+  const sendSnapshot = async (frozen: boolean, scratch?: Uint8Array) => {
     // One task: the codec's bytes go over bare and the target seals the envelope around them
     // from the chunks' checksums. A family: one bundle of sealed envelopes.
     let bytes: Uint8Array | Uint8Array[];
     let meta: { task: string; codec: string; stateVersion: number } | null = null;
     if (family.length === 1) {
-      const single = frozen ? encodeStatePayloadPieces(cell.def, cell.state, { registry: rt.codecs }) : encodeStatePayload(cell.def, cell.state, { registry: rt.codecs });
-      bytes = 'pieces' in single ? single.pieces : single.payload;
+      const single = encodeStatePayloadPieces(cell.def, cell.state, frozen ? { registry: rt.codecs } : { registry: rt.codecs, copyLarge: bumpCopier(scratch) });
+      bytes = single.pieces;
       meta = { task: single.task, codec: single.codec, stateVersion: single.stateVersion };
     } else bytes = cborEncode(family.map((c) => [c.id, snapshotState(c.def, c.state, { registry: rt.codecs })]));
     // The chunk's payload is the request's last field: it goes into the link's frame uncopied till then.
@@ -104,9 +121,13 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     });
     report.phases.push({ phase: 'prepare', atMs: clock.now() });
     if (options.mode === 'pre-copy') {
+      // The snapshot copies the state's large byte arrays (one copy, no encode of them) into a
+      // buffer warmed beforehand, a slice per turn: the copy is the only stall the task sees.
+      const last = cell.snapshot?.bytes.byteLength ?? 0;
+      const scratch = last >= WARM_MIN_BYTES ? await warmBuffer(last + Math.max(WARM_SPARE_BYTES, Math.ceil(last / 256)), () => cell.status === 'stopped') : undefined;
       // The snapshot and the log start at the same turn boundary: the task serves on meanwhile.
       cell.migrationLog = [];
-      await sendSnapshot(false);
+      await sendSnapshot(false, scratch);
       while (report.preCopyRounds < options.maxRounds && cell.migrationLog.length > options.maxFinalMessages) {
         const log = cell.migrationLog;
         cell.migrationLog = [];
@@ -135,7 +156,17 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     const inputs = family.map((c) => [c.id, portable(c.input)]);
     // A child moving alone stays its parent's child: the target learns where its parent is.
     const parent = cell.parent ? { node: rt.name, id: cell.parent.id } : (cell.remoteParent ?? null);
-    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent });
+    try {
+      // Each member's measured cost per device kind goes along (its predicted performance elsewhere).
+    const cost = Object.fromEntries(family.map((c) => [c.id, Object.fromEntries(c.cost)]));
+    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent, cost });
+    } catch (err) {
+      // No answer is not a no: the target may have committed. A refusal it sent is final.
+      if (!(err instanceof MigrationTimeoutError || err instanceof NodeDownError)) throw err;
+      report.phases.push({ phase: 'in-doubt', atMs: clock.now() });
+      const outcome = await resolveInDoubt(rt, target.node, mid, cell.id, epoch, options.phaseTimeoutMs);
+      if (outcome === 'aborted') throw new Error(`${err instanceof Error ? err.message : String(err)}; the target did not commit`);
+    }
     committed = true;
     report.phases.push({ phase: 'redirect', atMs: clock.now() });
     const parentCell = cell.parent;
@@ -149,6 +180,31 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     if (!committed) {
       cluster.request(target.node, MigrationRequests.abort, { mid }).catch(() => {});
       for (const c of family) if (c.status !== 'stopped') c.thaw();
+    }
+  }
+}
+
+/** How long the source waits between questions to a target it cannot reach while a commit is in doubt. */
+const IN_DOUBT_RETRY_MS = 250;
+
+/**
+ * The outcome of a commit whose answer never came: the target's word (final: asking makes an
+ * uncommitted migration aborted there), or, once the target is declared dead, the directory's
+ * (the target reports a task it adopted before it answers the commit).
+ */
+async function resolveInDoubt(rt: RuntimeImpl, node: string, mid: string, taskId: string, epoch: number, timeoutMs: number): Promise<'committed' | 'aborted'> {
+  const cluster = rt.cluster!;
+  for (;;) {
+    if (!cluster.isMember(node)) {
+      const entry = await cluster.lookupDirectory(taskId, timeoutMs);
+      return entry && entry.node === node && entry.epoch >= epoch ? 'committed' : 'aborted';
+    }
+    try {
+      const answer = (await cluster.request(node, MigrationRequests.outcome, { mid }, timeoutMs)) as { outcome?: unknown } | null;
+      return answer?.outcome === 'committed' ? 'committed' : 'aborted';
+    } catch (err) {
+      rt.log.warn({ err, task: taskId, peer: node, mid }, 'a migration commit is in doubt: the target does not answer; asking again');
+      await new Promise<void>((resolve) => rt.clock.setTimer(resolve, IN_DOUBT_RETRY_MS));
     }
   }
 }

@@ -23,7 +23,7 @@ import { MigrationRequests, migrateToNode } from './migration-remote.js';
 import { mergeFromNode, movePartitions, remoteGroupOwner } from './partitions.js';
 import { withTimeout } from './timeout.js';
 
-export type MigrationPhase = 'propose' | 'prepare' | 'freeze' | 'commit' | 'redirect' | 'decommission';
+export type MigrationPhase = 'propose' | 'prepare' | 'freeze' | 'commit' | 'in-doubt' | 'redirect' | 'decommission';
 
 export interface MigrationReport {
   id: string;

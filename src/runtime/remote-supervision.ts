@@ -11,13 +11,17 @@
  *   sup.gone     child's node -> parent's node: the child stopped there on its own (directive,
  *                `runtime.stop`, shutdown): the parent forgets it
  *   sup.moved    a node handing the child over to a third node -> parent's node: where it is now
+ *                (also the node that restored it after its node died)
+ *   sup.restart  parent's node -> child's node: restart the child, all-for-one with a sibling's crash
+ *   sup.reparent parent's new node -> child's node: its parent was re-placed (its node died) and
+ *                runs here now
  * A parent's node that does not answer a crash (`ParentUnreachableError`, logged) leaves the child
  * supervised where it runs, as a top-level task.
  */
 import { ParentUnreachableError, TaskCrashedError } from '../errors.js';
 import { RestartTracker, resolveSupervision } from '../actors/supervision.js';
 import type { TaskCell } from '../actors/task-cell.js';
-import type { TaskRef } from '../actors/ref.js';
+import { TaskRef } from '../actors/ref.js';
 import { errorFromWire, errorToWire } from './transport/wire-errors.js';
 import type { RuntimeImpl } from './runtime.js';
 import type { Directive, StopReason } from './event-types.js';
@@ -27,6 +31,8 @@ export const SupervisionRequests = {
   stop: 'sup.stop',
   gone: 'sup.gone',
   moved: 'sup.moved',
+  restart: 'sup.restart',
+  reparent: 'sup.reparent',
 } as const;
 
 /** How long a crashed remote child waits for its parent's node to answer, ms. */
@@ -57,6 +63,19 @@ export class RemoteSupervision {
   /** Stops every remote child of `parent` (it stops or restarts). */
   stopChildren(parent: TaskCell, reason: StopReason): void {
     for (const id of [...parent.remoteChildren.keys()]) this.stopChild(parent, id, reason);
+  }
+
+  /**
+   * All-for-one: restarts every remote child of `parent` (but `except`) where it runs, with the
+   * restart count and delay the group's decision gave.
+   */
+  restartChildren(parent: TaskCell, restarts: number, delayMs: number, except?: string): void {
+    for (const [id, rc] of parent.remoteChildren) {
+      if (id === except) continue;
+      this.rt.cluster?.request(rc.node, SupervisionRequests.restart, { child: id, parent: parent.id, restarts, delayMs }, ANSWER_TIMEOUT_MS).catch((err: unknown) => {
+        this.rt.log.warn({ err, task: id, peer: rc.node }, 'could not restart a remote child (all-for-one)');
+      });
+    }
   }
 
   /** Stops one remote child; false when `parent` has none by that id. */
@@ -90,8 +109,11 @@ export class RemoteSupervision {
       const allForOne = parent.supervision.strategy === 'all-for-one';
       const decision = (allForOne ? parent.groupRestarts : rc.restarts).next(supervision, now);
       if (decision.allowed) {
-        // All-for-one: the parent's local children restart with it (remote siblings are not told).
-        if (allForOne) for (const c of [...parent.children.values()]) this.rt.supervisor.restartSibling(c, decision.restarts, decision.delayMs);
+        // All-for-one: the parent's local children restart with it, and its other remote ones where they run.
+        if (allForOne) {
+          for (const c of [...parent.children.values()]) this.rt.supervisor.restartSibling(c, decision.restarts, decision.delayMs);
+          this.restartChildren(parent, decision.restarts, decision.delayMs, childId);
+        }
         return { action: 'restart', restarts: decision.restarts, delayMs: decision.delayMs };
       }
     }
@@ -129,6 +151,7 @@ export class RemoteSupervision {
         if (cell.status === 'stopped') return;
         this.rt.log.warn({ err: new ParentUnreachableError(cell.id, parent.id, parent.node, { cause }), task: cell.id }, 'remote parent unreachable');
         cell.remoteParent = undefined;
+        this.rt.placementChanged(cell); // the directory forgets the link too
         this.rt.supervisor.apply(cell, directive, err);
       },
     );
@@ -139,6 +162,35 @@ export class RemoteSupervision {
     const parent = cell.remoteParent;
     if (!parent || reason === 'parent-stopped') return;
     this.rt.cluster?.request(parent.node, SupervisionRequests.gone, { parent: parent.id, child: cell.id }, ANSWER_TIMEOUT_MS).catch(() => {});
+  }
+
+  /**
+   * A child with a remote parent, restored here after its node died: it stays that parent's child
+   * (the directory hears of the link, the parent's record of where it runs).
+   */
+  readopted(cell: TaskCell, parent: { node: string; id: string }): void {
+    cell.remoteParent = parent;
+    this.rt.placementChanged(cell);
+    this.childMoved(cell, this.rt.name, cell.resource.id);
+  }
+
+  /**
+   * A parent restored here after its node died takes back its children on other nodes (the RMS
+   * lists them from the directory): it keeps a record of each, and each learns where it is.
+   */
+  reclaim(parent: TaskCell, children: ReadonlyArray<{ id: string; task: string; node: string; resource: string }>): void {
+    for (const c of children) {
+      if (c.node === this.rt.name) {
+        // Runs here already, as a top-level task with a link to the dead node: it keeps running, supervised here.
+        const cell = this.rt.directory.get(c.id);
+        if (cell) cell.remoteParent = undefined;
+        continue;
+      }
+      parent.remoteChildren.set(c.id, { ref: new TaskRef(c.id, c.task), node: c.node, resource: c.resource, restarts: new RestartTracker() });
+      this.rt.cluster?.request(c.node, SupervisionRequests.reparent, { child: c.id, parent: parent.id, node: this.rt.name }, ANSWER_TIMEOUT_MS).catch((err: unknown) => {
+        this.rt.log.warn({ err, task: c.id, peer: c.node }, 'could not tell a remote child where its re-placed parent is');
+      });
+    }
   }
 
   /** A child with a remote parent is handed over to `node`: the parent's record follows it. */
@@ -157,6 +209,19 @@ export class RemoteSupervision {
         if (!cell || cell.remoteParent?.id !== String(p['parent'])) return { stopped: false };
         this.rt.stopCell(cell, 'parent-stopped');
         return { stopped: true };
+      }
+      case SupervisionRequests.restart: {
+        const cell = this.rt.directory.get(String(p['child']));
+        if (!cell || cell.remoteParent?.id !== String(p['parent'])) return { restarted: false };
+        this.rt.supervisor.restartSibling(cell, Number(p['restarts']), Number(p['delayMs']));
+        return { restarted: true };
+      }
+      case SupervisionRequests.reparent: {
+        const cell = this.rt.directory.get(String(p['child']));
+        if (!cell || cell.remoteParent?.id !== String(p['parent'])) return { reparented: false };
+        cell.remoteParent = { node: String(p['node']), id: cell.remoteParent.id };
+        this.rt.placementChanged(cell);
+        return { reparented: true };
       }
       case SupervisionRequests.gone:
         return { forgotten: this.rt.directory.get(String(p['parent']))?.remoteChildren.delete(String(p['child'])) ?? false };

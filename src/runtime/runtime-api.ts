@@ -46,6 +46,8 @@ export interface TaskInfo {
   path: string;
   /** Its affinity: the definition's merged with the one given at spawn (absent: none). */
   affinity?: Affinity;
+  /** Handler ms per message per device kind: measured (after 10 messages there) or declared (`demand.msPerMessage`); absent: none yet. */
+  costMsByKind?: Record<string, number>;
 }
 
 export interface Runtime {

@@ -562,6 +562,7 @@ export class RuntimeImpl implements Runtime, CellHost {
       restarts: c.restartCount,
       path: c.handle.path,
       ...(affinity ? { affinity } : {}),
+      ...costOf(c),
     };
   }
 
@@ -725,3 +726,8 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 }
 
+/** `{ costMsByKind }` when the task has a cost profile, else nothing. */
+function costOf(c: TaskCell): { costMsByKind?: Record<string, number> } {
+  const profile = c.costProfile();
+  return Object.keys(profile).length > 0 ? { costMsByKind: profile } : {};
+}

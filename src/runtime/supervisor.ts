@@ -67,6 +67,8 @@ export class Supervisor {
       if (replace && c === cell) this.replace(c, 'directive', decision.delayMs);
       else this.scheduleRestart(c, decision.restarts, decision.delayMs);
     }
+    // Siblings that moved to other nodes alone restart there.
+    if (allForOne && cell.parent) this.rt.remoteSupervision.restartChildren(cell.parent, decision.restarts, decision.delayMs);
   }
 
   /** A crashed child with a remote parent restarts here, as its parent's side decided. */

@@ -105,6 +105,10 @@ describe('godwit inspect', function () {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^RESOURCE\s+NODE\s+KIND\s+STATUS/m);
     assert.match(stdout, /^cpu-0\s+debug-node\s+cpu\s+up\s+\d+/m);
+    // Predicted performance of the task that declares its cost, where it runs (*) and on the gpu.
+    assert.match(stdout, /^TASK\s+RESOURCE\s+KIND\s+UTIL P50\/P90 \(now\)\s+SERVICE MS/m);
+    assert.match(stdout, /^profiled-a\s+cpu-0 \*\s+cpu\s+\d+%\/\d+%\s+4\.0\s+/m);
+    assert.match(stdout, /^profiled-a\s+gpu-0\s+gpu\s+\d+%\/\d+%\s+1\.0\s+/m);
   });
 
   it('migrations and dead-letters say what the node has', async () => {

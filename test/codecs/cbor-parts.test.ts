@@ -3,6 +3,7 @@ import { cborEncode } from '../../src/codecs/cbor.js';
 import { cborEncodeParts } from '../../src/codecs/cbor-parts.js';
 import { ChunkAssembler, createChunkStream } from '../../src/codecs/index.js';
 import { TaskRef } from '../../src/index.js';
+import { bumpCopier } from '../../src/runtime/warm-buffer.js';
 
 const join = (parts: Uint8Array[]) => Buffer.concat(parts);
 
@@ -18,6 +19,8 @@ describe('cborEncodeParts', () => {
       big,
       { m: new Map([[1, big]]), d: new Date(5), f: new Float64Array(4), data: buf },
       { small: new Uint8Array(10), n: 1 },
+      { w: new Float64Array(500).fill(1.5), i: [new Int32Array(400).fill(-3), new Uint16Array(600).fill(7)], b: new BigInt64Array(200).fill(5n), f: new Float32Array(300).fill(0.25) },
+      { offset: new Float64Array(new ArrayBuffer(8 * 300), 8 * 100, 150).fill(2) },
     ];
     for (const state of states) {
       const parts = cborEncodeParts(state, 1000);
@@ -26,6 +29,8 @@ describe('cborEncodeParts', () => {
     const parts = cborEncodeParts({ a: [1, { b: big }], c: buf }, 1000);
     assert.ok(parts.some((p) => p.buffer === big.buffer) && parts.some((p) => p.buffer === buf.buffer), 'no copy of the large arrays');
     assert.equal(cborEncodeParts({ small: new Uint8Array(10) }, 1000).length, 1);
+    const weights = new Float64Array(500).fill(1.5);
+    assert.ok(cborEncodeParts({ weights }, 1000).some((p) => p.buffer === weights.buffer), 'typed arrays are passed by reference too');
   });
 
   it('streams as chunks that span pieces, reassembled to the same bytes', () => {
@@ -38,5 +43,18 @@ describe('cborEncodeParts', () => {
       a.pushParts(head, payload);
     }
     assert.deepEqual(Buffer.from(a.finish()), Buffer.from(cborEncode(state)));
+  });
+
+  it('with a copier, is a snapshot: the large arrays are copied (into the given buffer while they fit) and later writes to the state do not show', () => {
+    const live = { data: new Uint8Array(3000).fill(1), n: 1, more: Buffer.alloc(2000, 2) };
+    const before = Buffer.from(cborEncode(live));
+    const scratch = new Uint8Array(4000); // room for the first array only: the second goes to fresh memory
+    const parts = cborEncodeParts(live, 1000, bumpCopier(scratch));
+    live.data.fill(7);
+    live.more.fill(8);
+    live.n = 2;
+    assert.deepEqual(join(parts), before);
+    assert.ok(parts.some((p) => p.buffer === scratch.buffer && p.byteLength === 3000), 'the first array went into the scratch buffer');
+    assert.ok(!parts.some((p) => p.buffer === live.data.buffer || p.buffer === live.more.buffer), 'no piece is a view of the live state');
   });
 });

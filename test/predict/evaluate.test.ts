@@ -10,7 +10,7 @@ const nabFile = fileURLToPath(new URL('../../../../shared/data/nab/realAWSCloudw
 describe('evaluateSeries', () => {
   it('scores the second half of an AR(1) series for every model, selected and combined', () => {
     const e = evaluateSeries(ar1Series(800, 0.6, 40, 2, 9), { horizons: [1, 3] });
-    assert.deepEqual(Object.keys(e.sources), ['naive', 'ewma', 'kalman', 'damped-holt', 'ar3', 'selected', 'combined']);
+    assert.deepEqual(Object.keys(e.sources), ['naive', 'ewma', 'kalman', 'damped-holt', 'ar3', 'median49', 'selected', 'combined']);
     const h1 = e.sources['ar3']?.['1'];
     assert.ok(h1);
     assert.equal(h1.scored, 400 - 1 + 1);

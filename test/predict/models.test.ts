@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ArForecaster, DampedHoltForecaster, DualGainForecaster, EwmaForecaster, NaiveForecaster, createBaselineModels } from '../../src/predict/models.js';
+import { ArForecaster, DampedHoltForecaster, DualGainForecaster, EwmaForecaster, NaiveForecaster, RollingMedianForecaster, createBaselineModels } from '../../src/predict/models.js';
 import { ErrorCodes } from '../../src/errors.js';
-import { ar1Series } from './prng.js';
+import { ar1Series, createRandom } from './prng.js';
 
 describe('forecasting models', () => {
   describe('on a constant series', () => {
@@ -81,6 +81,40 @@ describe('forecasting models', () => {
 
     it('rejects a window too small for its order', () => {
       assert.throws(() => new ArForecaster({ order: 3, windowSize: 10 }), { code: ErrorCodes.INVALID_ARGUMENT });
+    });
+  });
+
+  describe('RollingMedianForecaster', () => {
+    it('is the median of the last `window` values, whatever their order (against a sort)', () => {
+      const random = createRandom(11);
+      const m = new RollingMedianForecaster(7);
+      const seen: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        // Repeated values too: ties must leave the sorted window intact.
+        const x = Math.floor(random() * 20);
+        m.update(x);
+        seen.push(x);
+        const window = seen.slice(-7).sort((a, b) => a - b);
+        const n = window.length;
+        const expected = n % 2 === 1 ? window[n >> 1] : ((window[n / 2 - 1] ?? 0) + (window[n / 2] ?? 0)) / 2;
+        assert.equal(m.forecast(1), expected, `after ${i + 1} values`);
+      }
+    });
+
+    it('ignores a burst shorter than half its window and follows a level shift once it has lasted that long', () => {
+      const m = new RollingMedianForecaster(9);
+      for (let i = 0; i < 20; i++) m.update(10);
+      for (let i = 0; i < 4; i++) m.update(90);
+      assert.equal(m.forecast(3), 10, 'a 4-step burst in a 9-step window leaves the level');
+      m.update(90);
+      assert.equal(m.forecast(3), 90, 'the fifth step of the new level moves it');
+      assert.equal(m.name, 'median9');
+      assert.ok(Number.isNaN(new RollingMedianForecaster().forecast(1)), 'NaN before a value');
+    });
+
+    it('rejects a window that is not a positive integer', () => {
+      assert.throws(() => new RollingMedianForecaster(0), { code: ErrorCodes.INVALID_ARGUMENT });
+      assert.throws(() => new RollingMedianForecaster(2.5), { code: ErrorCodes.INVALID_ARGUMENT });
     });
   });
 });

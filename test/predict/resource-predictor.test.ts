@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ErrorCodes } from '../../src/errors.js';
 import { PredictorBank } from '../../src/predict/predictor-bank.js';
-import { predictTaskPerformance } from '../../src/predict/performance.js';
+import { predictTaskPerformance, taskPerformanceRows } from '../../src/predict/performance.js';
 import { ResourcePredictor } from '../../src/predict/resource-predictor.js';
 
 const base = { resource: 'gpu-0', metrics: ['utilization', 'temperatureC'], stepMs: 1000 } as const;
@@ -106,5 +106,28 @@ describe('predictTaskPerformance', () => {
     assert.equal(predictTaskPerformance(profile, 'gpu', { p50: 1.2, p90: 1 }, { maxStretch: 10 })?.latencyMsP90, 10);
     assert.equal(predictTaskPerformance(profile, 'fpga', { p50: 0, p90: 0 }), undefined);
     assert.throws(() => predictTaskPerformance({ msPerMessageByKind: { cpu: 0 } }, 'cpu', { p50: 0, p90: 0 }), { code: ErrorCodes.INVALID_ARGUMENT });
+  });
+
+  it('tabulates each task on every resource of a kind it has a cost for: where it runs first, then by P90 latency', () => {
+    const rows = taskPerformanceRows(
+      [
+        { id: 't1', resource: 'cpu-0', costMsByKind: { cpu: 4, gpu: 1 } },
+        { id: 't2', resource: 'gpu-0' }, // no cost known: no rows
+      ],
+      [
+        { id: 'cpu-0', kind: 'cpu', utilization: { p50: 0.5, p90: 0.75 } },
+        { id: 'gpu-0', kind: 'gpu', utilization: { p50: 0.9, p90: 0.95 } },
+        { id: 'gpu-1', kind: 'gpu', utilization: { p50: 0, p90: 0.5 } },
+        { id: 'fpga-0', kind: 'fpga', utilization: { p50: 0, p90: 0 } },
+      ],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.task, r.resource, r.current, Math.round(r.latencyMsP90 * 1e6) / 1e6]),
+      [
+        ['t1', 'cpu-0', true, 16],
+        ['t1', 'gpu-1', false, 2],
+        ['t1', 'gpu-0', false, 20],
+      ],
+    );
   });
 });

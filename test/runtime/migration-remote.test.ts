@@ -170,6 +170,55 @@ describe('Runtime#migrate across nodes', function () {
     await a.stop(parent);
   });
 
+  it('all-for-one reaches across nodes: a crash of a moved child restarts its siblings here and there, and so does a crash of a local one', async () => {
+    const parentDef = defineTask<null, 'kids', TaskRef[]>({
+      name: 'afo-parent',
+      supervision: { strategy: 'all-for-one' },
+      init: (_i, ctx) => (['k1', 'k2', 'k3'].forEach((id, i) => ctx.spawnChild(counter, { id, input: 10 * (i + 1) })), null),
+      receive(s, msg, ctx) {
+        if (msg === 'kids') ctx.reply(ctx.children());
+        return s;
+      },
+    });
+    for (const n of [rms, a, b]) n.register(parentDef as never);
+    const parent = a.spawn(parentDef, { id: 'afo', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    const kids = await rms.ask<TaskRef[]>(parent, 'kids');
+    const [k1, k2, k3] = ['afo/k1', 'afo/k2', 'afo/k3'].map((id) => kids.find((k) => k.id === id)!);
+    for (const k of [k1!, k2!]) assert.equal((await a.migrate(k, { to: 'b/fpga-0' })).outcome, 'committed');
+    const bump = async () => {
+      for (const k of [k1!, k2!, k3!]) rms.send(k, { type: 'inc' });
+      return Promise.all([k1!, k2!, k3!].map((k) => rms.ask<number>(k, { type: 'get' })));
+    };
+    assert.deepEqual(await bump(), [11, 21, 31]);
+    // A moved child crashes: its parent's side (on a) restarts the local sibling and the other moved one (on b).
+    let restarts = [nextEvent(b, 'task.restarted', (e) => e.taskId === 'afo/k1'), nextEvent(b, 'task.restarted', (e) => e.taskId === 'afo/k2'), nextEvent(a, 'task.restarted', (e) => e.taskId === 'afo/k3')];
+    rms.send(k1!, { type: 'crash' });
+    await Promise.all(restarts);
+    assert.deepEqual(await Promise.all([k1!, k2!, k3!].map((k) => rms.ask<number>(k, { type: 'get' }))), [10, 20, 30], 'all three back to their spawn input');
+    assert.deepEqual(await bump(), [11, 21, 31]);
+    // The local child crashes: the moved ones restart on b.
+    restarts = [nextEvent(b, 'task.restarted', (e) => e.taskId === 'afo/k1'), nextEvent(b, 'task.restarted', (e) => e.taskId === 'afo/k2'), nextEvent(a, 'task.restarted', (e) => e.taskId === 'afo/k3')];
+    rms.send(k3!, { type: 'crash' });
+    await Promise.all(restarts);
+    assert.deepEqual(await Promise.all([k1!, k2!, k3!].map((k) => rms.ask<number>(k, { type: 'get' }))), [10, 20, 30]);
+    assert.deepEqual(b.tasks().filter((t) => t.id.startsWith('afo/')).map((t) => t.id).sort(), ['afo/k1', 'afo/k2'], 'the moved children restarted where they run');
+    await a.stop(parent);
+  });
+
+  it('measures a task\'s handler time per device kind, and the measurement moves with it (its predicted performance elsewhere)', async () => {
+    const declared = defineTask({ ...counter, name: 'costed', demand: { msPerMessage: { gpu: 9, fpga: 3 } } });
+    for (const n of [rms, a, b]) n.register(declared as never);
+    const ref = a.spawn(declared, { id: 'costed-1', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    assert.deepEqual(a.tasks().find((t) => t.id === 'costed-1')?.costMsByKind, { gpu: 9, fpga: 3 }, 'declared until measured');
+    for (let i = 0; i < 20; i++) a.send(ref, { type: 'inc' });
+    assert.equal(await a.ask(ref, { type: 'get' }), 20);
+    const measured = a.tasks().find((t) => t.id === 'costed-1')?.costMsByKind;
+    assert.ok(measured && measured['gpu']! < 9 && measured['gpu']! >= 0 && measured['fpga'] === 3, JSON.stringify(measured));
+    assert.equal((await a.migrate(ref, { to: 'b/fpga-0' })).outcome, 'committed');
+    assert.deepEqual(b.tasks().find((t) => t.id === 'costed-1')?.costMsByKind, measured, 'the gpu measurement came along; fpga is still declared');
+    await b.stop(ref);
+  });
+
   it('keeps the order of a sender on the target node, whose earlier sends are still on their way to the source', async () => {
     for (const mode of ['stop-and-copy', 'pre-copy'] as const) {
       const id = `homecoming-${mode}`;

@@ -151,7 +151,9 @@ describe('Runtime#migrate phase timeouts', () => {
         const report = await moving;
         assert.equal(report.outcome, 'aborted');
         assert.match(report.reason ?? '', new RegExp(`timed out in phase ${phase}: the answer of node t to ${step} took longer than 2000 ms`));
-        assert.equal(report.phases.at(-1)?.phase, phase);
+        // An unanswered commit is in doubt until the target says it did not commit.
+        assert.equal(report.phases.at(-1)?.phase, phase === 'commit' ? 'in-doubt' : phase);
+        if (phase === 'commit') assert.match(report.reason ?? '', /the target did not commit/);
         await aborted;
         assert.deepEqual(receiver.shadows(), [], 'the target dropped its shadow');
         assert.ok(!dst.tasks().some((t) => t.id === ref.id), 'nothing adopted at the target');
@@ -164,5 +166,59 @@ describe('Runtime#migrate phase timeouts', () => {
         assert.equal(await rms.ask(ref, 'get'), 2);
       });
     }
+
+    it('a commit whose answer is lost is in doubt: the source asks the target, learns it committed, and hands over (the task runs at one end only)', async () => {
+      const { ref } = await spawnAt('t-lost-answer');
+      let committedThere: () => void = () => {};
+      const committed = new Promise<void>((resolve) => (committedThere = resolve));
+      receiver.answer = (k, p) => {
+        const out = answer(k, p);
+        if (k !== 'mig.commit') return out;
+        // The target commits; its answer never reaches the source.
+        void Promise.resolve(out).then(() => committedThere());
+        return new Promise((resolve) => opened.push(() => resolve({})));
+      };
+      const moving = src.migrate(ref, { to: 't/cpu-0', phaseTimeoutMs: 2000 });
+      await committed;
+      src.send(ref, 'inc'); // queued at the frozen source: it must reach the target, once
+      assert.ok(dst.tasks().some((t) => t.id === ref.id), 'the target adopted the task');
+      assert.ok(src.tasks().some((t) => t.id === ref.id), 'the source still holds it, frozen');
+      clock.advance(2000);
+      const report = await moving;
+      assert.equal(report.outcome, 'committed', report.reason);
+      assert.deepEqual(
+        report.phases.map((x) => x.phase),
+        ['propose', 'prepare', 'freeze', 'commit', 'in-doubt', 'redirect', 'decommission'],
+      );
+      assert.ok(!src.tasks().some((t) => t.id === ref.id), 'the source let go of it');
+      assert.equal(await src.ask(ref, 'get'), 2, 'the message queued during the doubt ran once, at the target');
+      assert.equal(dst.tasks().find((t) => t.id === ref.id)?.resource, 't/cpu-0');
+    });
+
+    it('a commit that reaches the target after the source gave up on it is refused: the task stays at the source alone', async () => {
+      const { ref } = await spawnAt('t-late-commit');
+      let late: { p: Record<string, unknown> } | undefined;
+      let arrived: () => void = () => {};
+      const held = new Promise<void>((resolve) => (arrived = resolve));
+      receiver.answer = (k, p) => {
+        if (k === 'mig.commit' && !late) {
+          // The commit is held up on its way (a slow link): the target sees it only later.
+          late = { p };
+          arrived();
+          return new Promise(() => {});
+        }
+        return answer(k, p);
+      };
+      const moving = src.migrate(ref, { to: 't/cpu-0', phaseTimeoutMs: 2000 });
+      await held;
+      clock.advance(2000);
+      const report = await moving;
+      assert.equal(report.outcome, 'aborted');
+      assert.match(report.reason ?? '', /the target did not commit/);
+      await assert.rejects(Promise.resolve(answer('mig.commit', late!.p)), /was aborted/);
+      assert.ok(!dst.tasks().some((t) => t.id === ref.id), 'the late commit adopted nothing');
+      src.send(ref, 'inc');
+      assert.equal(await src.ask(ref, 'get'), 2, 'the task serves at the source');
+    });
   });
 });

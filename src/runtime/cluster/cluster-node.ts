@@ -47,6 +47,9 @@ interface PendingAsk {
   taskId: string;
 }
 
+/** The request a member sends the RMS for a task's directory entry. */
+const DirectoryLookup = 'dir.lookup';
+
 /** Longest a sender holds messages for a moved task while its stragglers drain, ms. */
 const SWITCH_WAIT_MS = 2000;
 
@@ -219,6 +222,21 @@ export class ClusterNode {
   /** Asks another node a question its host answers (see ClusterHost.answer); see `PendingRequests#ask` for `extra`. */
   request(node: string, kind: string, payload: unknown, timeoutMs = 5000, extra: RequestExtras = {}): Promise<unknown> {
     return this.requests.ask(node, kind, payload, timeoutMs, extra);
+  }
+
+  /** Whether `node` is a live member (not declared dead, not gone). */
+  isMember(node: string): boolean {
+    return this.members.has(node);
+  }
+
+  /** The RMS's directory entry for a task (undefined: none), asked over the link from a member. */
+  lookupDirectory(taskId: string, timeoutMs = 5000): Promise<DirEntry | undefined> {
+    if (this.rms) {
+      const rms = this.rms;
+      return new Promise((resolve) => rms.lookup(taskId, resolve));
+    }
+    if (this.rmsNode === undefined) return Promise.reject(new NodeDownError('rms', taskId, 'this node has not joined an RMS'));
+    return this.requests.ask(this.rmsNode, DirectoryLookup, { id: taskId }, timeoutMs).then((e) => (e ?? undefined) as DirEntry | undefined);
   }
 
   /** Fails every ask waiting on `node` at once. */
@@ -651,7 +669,7 @@ export class ClusterNode {
         if (typeof p['sentAtMs'] === 'number') this.host.rttMeasured(this.clock.now() - p['sentAtMs']);
         return;
       case Control.request:
-        void this.requests.answer(link, p, (kind, payload) => this.host.answer(kind, payload));
+        void this.requests.answer(link, p, (kind, payload) => (kind === DirectoryLookup && this.rms ? this.lookupDirectory(String((payload as { id?: unknown } | null)?.id)) : this.host.answer(kind, payload)));
         return;
       case Control.response:
         this.requests.settle(p);

@@ -215,7 +215,9 @@ export class Rms {
         this.directory.set(e.id, entry);
         const applied = snap?.bytes ? (snap.applied ?? {}) : {};
         moved.push([e.id, entry.node, entry.epoch, applied]);
-        return { ...entry, bytes: snap?.bytes ?? null, input: snap?.input ?? null, affinity: snap?.affinity ?? null, applied };
+        // Its children that had moved alone to live nodes stay its children.
+        const remoteChildren = [...this.directory.values()].filter((c) => c.remoteParent?.id === e.id && c.node !== dead).map((c) => ({ id: c.id, task: c.task, node: c.node, resource: c.resource }));
+        return { ...entry, bytes: snap?.bytes ?? null, input: snap?.input ?? null, affinity: snap?.affinity ?? null, applied, ...(remoteChildren.length > 0 ? { remoteChildren } : {}) };
       });
       this.log.warn({ task: root.id, from: dead, to: target.node, resource: target.device.id }, 're-placing a task of a dead node');
       if (target.node === this.node.id) this.host.restoreRequested(restores);

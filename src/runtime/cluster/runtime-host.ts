@@ -127,7 +127,13 @@ export class RuntimeClusterHost implements ClusterHost {
       }
       try {
         // The envelope is checked (checksum, version, codec) when the task starts; a bad one is a crash, and supervision runs init.
-        this.rt.restoreTask(def as TaskDefinition, t, t.bytes ? { bytes: t.bytes, takenAtMs: this.rt.clock.now(), applied: t.applied ?? {} } : undefined, input);
+        // A child that had moved alone away from its parent: back on its parent's node it is a local child again.
+        const parentHere = t.remoteParent?.node === this.rt.name ? this.rt.directory.get(t.remoteParent.id) : undefined;
+        parentHere?.remoteChildren.delete(t.id);
+        this.rt.restoreTask(def as TaskDefinition, parentHere ? { ...t, parent: parentHere.id } : t, t.bytes ? { bytes: t.bytes, takenAtMs: this.rt.clock.now(), applied: t.applied ?? {} } : undefined, input);
+        const cell = this.rt.directory.get(t.id);
+        if (cell && t.remoteParent && !parentHere) this.rt.remoteSupervision.readopted(cell, t.remoteParent);
+        if (cell && t.remoteChildren) this.rt.remoteSupervision.reclaim(cell, t.remoteChildren);
       } catch (err) {
         this.rt.log.error({ err, task: t.id, code: isGodwitError(err) ? err.code : undefined }, 'restore failed');
       }
@@ -181,5 +187,7 @@ export class RuntimeClusterHost implements ClusterHost {
 }
 
 export function dirEntry(node: string, c: TaskCell): DirEntry {
-  return { id: c.id, task: c.def.name, node, resource: c.resource.id, epoch: c.epoch, parent: c.parent?.id ?? null };
+  const entry: DirEntry = { id: c.id, task: c.def.name, node, resource: c.resource.id, epoch: c.epoch, parent: c.parent?.id ?? null };
+  if (c.remoteParent) entry.remoteParent = c.remoteParent;
+  return entry;
 }

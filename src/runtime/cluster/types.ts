@@ -62,6 +62,8 @@ export interface DirEntry {
   resource: string;
   epoch: number;
   parent: string | null;
+  /** A child that moved alone to another node than its parent's: where its parent is (re-placement keeps the link). */
+  remoteParent?: { node: string; id: string };
   /** Sent with the first report of a task, so the RMS can re-place it before its first snapshot arrives. */
   spawn?: { input: Uint8Array | null; affinity: Affinity | null };
 }
@@ -75,6 +77,8 @@ export interface ShippedSnapshot extends Omit<DirEntry, 'spawn'> {
   affinity: Affinity | null;
   /** The task's applied map (origin node -> highest seq applied) that goes with `bytes`. */
   applied?: Record<string, number> | null;
+  /** In a restore: the task's children that run on other (live) nodes, which it keeps supervising. */
+  remoteChildren?: Array<{ id: string; task: string; node: string; resource: string }>;
 }
 
 /** [task id, node, epoch, applied map]: where the RMS re-placed a task of a dead node, and from what. */
