@@ -8,8 +8,9 @@ export interface RawSinkClient {
   close(): void;
 }
 
-export async function connectRawSink(url: string): Promise<RawSinkClient> {
-  const socket = await connect(url, { maxPayloadBytes: 64 * 2 ** 20 });
+/** `zeroMask`: send with all-zero masks, as node links do (default false: ws's random masks). */
+export async function connectRawSink(url: string, options: { zeroMask?: boolean } = {}): Promise<RawSinkClient> {
+  const socket = await connect(url, { maxPayloadBytes: 64 * 2 ** 20, zeroMask: options.zeroMask === true });
   const replies: string[] = [];
   let wake: () => void = () => {};
   socket.onMessage((data) => {

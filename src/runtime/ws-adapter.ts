@@ -47,7 +47,16 @@ export interface ConnectOptions {
   /** Give up connecting after this long (default 5000 ms). */
   handshakeTimeoutMs?: number;
   headers?: Record<string, string>;
+  /**
+   * Send every frame with an all-zero mask (default false: a random mask per frame, as RFC 6455
+   * asks of a client). A zero mask costs nothing at either end (ws neither copies nor masks the
+   * payload, and the peer skips unmasking); see docs/cluster.md for why node links use it.
+   */
+  zeroMask?: boolean;
 }
+
+/** Fills ws's mask with zeros: masking and unmasking become no-ops. */
+const zeroMask = (mask: Buffer): void => void mask.fill(0);
 
 function wrap(ws: WebSocket, remoteAddress: string | undefined): Socket {
   // A peer may speak first (a challenge in the same TCP chunk as the upgrade response): frames
@@ -141,6 +150,7 @@ export function connect(url: string, options: ConnectOptions): Promise<Socket> {
     };
     if (options.ca !== undefined) wsOptions.ca = options.ca;
     if (options.headers !== undefined) wsOptions.headers = options.headers;
+    if (options.zeroMask === true) wsOptions.generateMask = zeroMask;
     const ws = new WebSocket(url, wsOptions);
     const onError = (err: Error) => {
       ws.off('open', onOpen);

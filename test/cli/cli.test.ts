@@ -60,6 +60,10 @@ describe('godwit CLI', () => {
       assert.equal(lost?.['value'], 0);
       const pause = report.results.find((r) => r['metric'] === 'pause (median)');
       assert.ok((pause?.['value'] as number) >= 0 && (pause?.['baselineValue'] as number) >= 0);
+      const p99 = report.results.find((r) => r['metric'] === 'pre-copy pause p99');
+      assert.ok((p99?.['value'] as number) >= (pause?.['value'] as number));
+      const zeroMask = report.results.find((r) => r['metric'] === 'transfer rate, zero-mask baseline');
+      assert.ok((zeroMask?.['baselineValue'] as number) > 0);
     });
 
     it('names the known benchmarks when given an unknown one', async () => {

@@ -102,7 +102,9 @@ export async function acceptLink(socket: Socket, o: HandshakeOptions, events: Li
 
 /** Client side: dial, answer the challenge, check the server's proof, and return the link. */
 export async function dialLink(url: string, o: HandshakeOptions, events: LinkEvents): Promise<Link> {
-  const connectOptions: Parameters<typeof connect>[1] = { maxPayloadBytes: o.limits.maxFrameBytes, handshakeTimeoutMs: o.timeoutMs ?? 5000 };
+  // Node links are authenticated and carry no browser's bytes: the masking RFC 6455 asks of a
+  // client (against cache poisoning through proxies by scripts) buys nothing here and costs a copy.
+  const connectOptions: Parameters<typeof connect>[1] = { maxPayloadBytes: o.limits.maxFrameBytes, handshakeTimeoutMs: o.timeoutMs ?? 5000, zeroMask: true };
   if (o.ca !== undefined) connectOptions.ca = o.ca;
   const socket = await connect(url, connectOptions);
   const setOnMessage = dispatcher(socket);
