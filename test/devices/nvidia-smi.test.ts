@@ -153,6 +153,28 @@ describe('NvidiaSmiPlugin', () => {
       await plugin.close();
     });
 
+    it('follows a real H100 from idle to a bf16 matmul load (nvidia-smi 580.159.04, recorded at 200 ms)', async () => {
+      // 25 ticks read off a real H100 80GB HBM3 on 2026-11-24 (test/fixtures/devices/nvidia-smi-h100-real-load.csv):
+      // idle at 75 W / 34 C, then a torch bf16 8192^2 matmul loop.
+      const { plugin } = fakePlugin(['--recording', fixture('nvidia-smi-h100-real-load.csv'), '--ticks', '25']);
+      const exited = nextPluginEvent(plugin, 'process-exited');
+      const found = await plugin.discover();
+      assert.deepEqual(found.map((d) => [d.id, d.kind, d.model]), [['gpu-0', 'gpu', 'NVIDIA H100 80GB HBM3']]);
+      await exited;
+      const s = plugin.sample('gpu-0');
+      assert.deepEqual(s.metrics, {
+        utilization: 1,
+        memoryUsedBytes: 1139 * MiB,
+        memoryTotalBytes: 81559 * MiB,
+        powerW: 698.55,
+        temperatureC: 51,
+        clockSmMHz: 1440,
+        throttleReasons: 4,
+      });
+      assert.deepEqual(describeThrottleReasons(s.metrics['throttleReasons'] ?? 0), ['SW_POWER_CAP'], 'held at its power cap under load');
+      await plugin.close();
+    });
+
     it('reads values older than staleAfterMs as null', async () => {
       const { plugin, clock } = fakePlugin(['--recording', h100, '--ticks', '1'], { staleAfterMs: 3_000 });
       const exited = nextPluginEvent(plugin, 'process-exited');
