@@ -4,7 +4,7 @@
  * Async `receive` results hold the turn until they settle; a generation number fences their
  * continuations, so a task that was restarted, re-placed or stopped meanwhile never applies them.
  */
-import { InvalidArgumentError, NoReplyError, TaskCrashedError, TaskStoppedError } from '../errors.js';
+import { NoReplyError, TaskCrashedError, TaskStoppedError } from '../errors.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 import type { ActorHandle } from '../runtime/nact-adapter.js';
@@ -18,6 +18,7 @@ import { restoreState, roundTripState, snapshotState } from '../codecs/snapshot.
 import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import type { RemoteChild } from '../runtime/remote-supervision.js';
 import type { AskOptions, SpawnChildOptions, TaskContext, TaskDefinition } from './task.js';
+import { createContext, isThenable } from './task-context.js';
 
 export type CellStatus = 'starting' | 'running' | 'backoff' | 'stopped';
 
@@ -55,8 +56,6 @@ type AnyTask = TaskDefinition<unknown, unknown, unknown, unknown>;
 
 const isCodecObject = (c: unknown): boolean => typeof c === 'object' && c !== null && typeof (c as { encode?: unknown }).encode === 'function';
 
-const isThenable = (x: unknown): x is PromiseLike<unknown> =>
-  x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as { then?: unknown }).then === 'function';
 
 /** Messages handled on a kind of device before its measured cost replaces the declared one. */
 const COST_MIN_MESSAGES = 10;
@@ -470,53 +469,4 @@ export class TaskCell {
   get canReply(): boolean {
     return this.currentReply !== undefined && !this.replyTaken && !this.currentReply.settled;
   }
-}
-
-function createContext(cell: TaskCell, host: CellHost): TaskContext {
-  const noop = { resolve: () => {}, reject: () => {} };
-  return {
-    get self() {
-      return cell.ref;
-    },
-    get resource() {
-      return { id: cell.resource.id, kind: cell.resource.device.kind };
-    },
-    clock: host.clock,
-    log: cell.log,
-    get canReply() {
-      return cell.canReply;
-    },
-    reply: (value) => cell.replyToCurrent(value),
-    deferReply() {
-      const slot = cell.takeReply();
-      return slot ? { resolve: (v: unknown) => void slot.resolve(v), reject: (e: unknown) => void slot.reject(e) } : noop;
-    },
-    forward: (to, msg) => host.send(to, msg, cell.takeReply()),
-    send: (to, msg) => host.send(to, msg),
-    ask: <R>(to: TaskRef, msg: unknown, options?: AskOptions) => host.ask(to, msg, options) as Promise<R>,
-    spawnChild: (task, options = {}) => host.spawnChild(cell, task as never, options),
-    stopChild: (child) => host.stopChild(cell, child),
-    children: () => [...[...cell.children.values()].map((c) => c.ref), ...[...cell.remoteChildren.values()].map((c) => c.ref)],
-    metrics: {
-      add(name: string, delta = 1) {
-        cell.custom.set(name, (cell.custom.get(name) ?? 0) + delta);
-      },
-      set(name: string, value: number) {
-        cell.custom.set(name, value);
-      },
-    },
-    kernel<In, Out>(input: In): Out {
-      const kind = cell.resource.device.kind;
-      const fn = cell.def.kernels?.[kind] as ((input: In, ctx: TaskContext) => Out) | undefined;
-      if (!fn) throw new InvalidArgumentError('kernel', `task ${cell.def.name} has no kernel for kind ${kind}`);
-      const resource = cell.resource;
-      const t0 = performance.now();
-      const out = fn(input, cell.ctx);
-      if (isThenable(out)) {
-        return Promise.resolve(out).finally(() => resource.account(cell.def.name, performance.now() - t0)) as Out;
-      }
-      resource.account(cell.def.name, performance.now() - t0);
-      return out;
-    },
-  };
 }
