@@ -3,6 +3,7 @@
  * `refitEvery` updates). All return NaN before their first value.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { ArHorizons } from './ar-horizons.js';
 import { checkHorizon, type Forecaster } from './forecaster.js';
 import { HoltWintersForecaster } from './seasonal.js';
 
@@ -133,9 +134,20 @@ export interface ArOptions {
 
 /**
  * AR(p) with intercept, fitted by least squares (small ridge term) on a sliding window; forecasts
- * iterate the recursion. Until the first fit it forecasts the last value.
+ * iterate the recursion (in closed form where no step can be clamped: `ArHorizons`). Until the
+ * first fit it forecasts the last value.
  */
 export class ArForecaster implements Forecaster {
+  private readonly horizons: ArHorizons;
+  /** The last p values, latest first. */
+  private readonly recent: Float64Array;
+  /** Whether `recent` lies in the fitted window's range, as of update `boxCount`. */
+  private boxOk = false;
+  private boxCount = -1;
+  /** Fit scratch: the window oldest first, X'X (row-major) and X'y. */
+  private readonly ordered: Float64Array;
+  private readonly gram: Float64Array;
+  private readonly moment: Float64Array;
   private path = new Float64Array(0);
   private pathLength = 0;
   private pathCount = -1;
@@ -165,6 +177,11 @@ export class ArForecaster implements Forecaster {
     if (!Number.isInteger(this.refitEvery) || this.refitEvery < 1) throw new InvalidArgumentError('refitEvery', `must be an integer >= 1, got ${this.refitEvery}`);
     this.window = new Float64Array(this.windowSize);
     this.name = `ar${this.order}`;
+    this.horizons = new ArHorizons(this.order);
+    this.recent = new Float64Array(this.order).fill(Number.NaN);
+    this.ordered = new Float64Array(this.windowSize);
+    this.gram = new Float64Array((this.order + 1) ** 2);
+    this.moment = new Float64Array(this.order + 1);
   }
 
   /** The value `back` steps before the latest (0 = latest). */
@@ -175,6 +192,9 @@ export class ArForecaster implements Forecaster {
   update(value: number): void {
     this.window[this.count % this.windowSize] = value;
     this.count++;
+    const recent = this.recent;
+    for (let j = recent.length - 1; j > 0; j--) recent[j] = recent[j - 1] as number;
+    recent[0] = value;
     this.sinceFit++;
     if (this.sinceFit >= this.refitEvery && this.count >= 4 * (this.order + 1)) {
       this.sinceFit = 0;
@@ -187,36 +207,42 @@ export class ArForecaster implements Forecaster {
     const p = this.order;
     const k = p + 1;
     const n = Math.min(this.count, this.windowSize);
-    const xtx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-    const xty = new Array<number>(k).fill(0);
-    const row = new Array<number>(k).fill(0);
+    // The window oldest first: xs[t] is the value n - 1 - t steps back.
+    const xs = this.ordered;
+    const start = this.count - n;
+    for (let t = 0; t < n; t++) xs[t] = this.window[(start + t) % this.windowSize] as number;
+    const xtx = this.gram.fill(0);
+    const xty = this.moment.fill(0);
     let scale = 0;
     let low = Infinity;
     let high = -Infinity;
-    for (let back = 0; back + p < n; back++) {
-      row[0] = 1;
-      for (let j = 1; j <= p; j++) row[j] = this.at(back + j);
-      const y = this.at(back);
+    // Rows y = xs[t], x = (1, xs[t - 1], ..., xs[t - p]), latest first; X'X's upper triangle.
+    for (let t = n - 1; t >= p; t--) {
+      const y = xs[t] as number;
       scale += y * y;
-      low = Math.min(low, y);
-      high = Math.max(high, y);
+      if (y < low) low = y;
+      if (y > high) high = y;
       for (let a = 0; a < k; a++) {
-        const ra = row[a] ?? 0;
-        xty[a] = (xty[a] ?? 0) + ra * y;
-        const xa = xtx[a] ?? [];
-        for (let b = 0; b < k; b++) xa[b] = (xa[b] ?? 0) + ra * (row[b] ?? 0);
+        const ra = a === 0 ? 1 : (xs[t - a] as number);
+        xty[a] = (xty[a] as number) + ra * y;
+        for (let b = a; b < k; b++) xtx[a * k + b] = (xtx[a * k + b] as number) + ra * (b === 0 ? 1 : (xs[t - b] as number));
       }
     }
     const ridge = 1e-6 * (scale / n + 1);
-    for (let a = 1; a < k; a++) {
-      const xa = xtx[a] ?? [];
-      xa[a] = (xa[a] ?? 0) + ridge * n;
+    const matrix: number[][] = [];
+    for (let a = 0; a < k; a++) {
+      const row: number[] = [];
+      for (let b = 0; b < k; b++) row.push((a <= b ? xtx[a * k + b] : xtx[b * k + a]) as number);
+      if (a > 0) row[a] = (row[a] as number) + ridge * n;
+      matrix.push(row);
     }
-    const solved = solve(xtx, xty);
+    const solved = solve(matrix, Array.from(xty));
     if (solved && solved.every(Number.isFinite)) {
       this.coef = Float64Array.from(solved);
       this.low = low - (high - low);
       this.high = high + (high - low);
+      this.horizons.reset(this.coef, this.low, this.high, low, high);
+      this.boxCount = -1;
     }
   }
 
@@ -224,6 +250,11 @@ export class ArForecaster implements Forecaster {
     checkHorizon(horizonSteps);
     if (this.count === 0) return Number.NaN;
     if (this.coef.length === 0) return this.at(0);
+    if (this.boxCount !== this.count) {
+      this.boxCount = this.count;
+      this.boxOk = this.count >= this.order && this.horizons.inBox(this.recent);
+    }
+    if (this.boxOk && this.horizons.safeSteps(horizonSteps) >= horizonSteps) return this.horizons.at(horizonSteps, this.recent);
     // The iterated path is computed once per new value (and per fit) and extended on demand, so
     // every horizon asked after an update costs O(1) beyond the longest one.
     if (this.pathCount !== this.count || this.pathFits !== this.fits) {
