@@ -82,9 +82,13 @@ export class DualGainForecaster extends SmoothedLevel {
   }
 }
 
+/** Per phi, phi + phi^2 + ... + phi^h at index h, shared by every model with that phi (grown on demand). */
+const dampSums = new Map<number, { sums: Float64Array }>();
+
 /** Damped Holt: level + trend, the trend damped by `phi` per step ahead. */
 export class DampedHoltForecaster implements Forecaster {
   readonly name = 'damped-holt';
+  private readonly damps: { sums: Float64Array };
   private level = Number.NaN;
   private trend = 0;
   private seen = 0;
@@ -97,6 +101,9 @@ export class DampedHoltForecaster implements Forecaster {
     checkUnit('alpha', alpha);
     checkUnit('beta', beta, true);
     checkUnit('phi', phi, true);
+    let damps = dampSums.get(phi);
+    if (!damps) dampSums.set(phi, (damps = { sums: new Float64Array(0) }));
+    this.damps = damps;
   }
 
   update(value: number): void {
@@ -117,9 +124,14 @@ export class DampedHoltForecaster implements Forecaster {
 
   forecast(horizonSteps: number): number {
     checkHorizon(horizonSteps);
-    // phi + phi^2 + ... + phi^h
-    const damp = this.phi === 1 ? horizonSteps : (this.phi * (1 - this.phi ** horizonSteps)) / (1 - this.phi);
-    return this.level + damp * this.trend;
+    let sums = this.damps.sums;
+    if (horizonSteps >= sums.length) {
+      // phi + phi^2 + ... + phi^h
+      const phi = this.phi;
+      sums = Float64Array.from({ length: Math.max(horizonSteps + 1, 2 * sums.length) }, (_, h) => (phi === 1 ? h : (phi * (1 - phi ** h)) / (1 - phi)));
+      this.damps.sums = sums;
+    }
+    return this.level + (sums[horizonSteps] as number) * this.trend;
   }
 }
 
