@@ -109,8 +109,10 @@ export class ForecastErrors {
       const at = ((this.offsets[i] as number) + slot) * sources;
       for (let s = 0; s < sources; s++) {
         const f = pending[at + s] as number;
-        if (f === f) this.residuals.add(i * sources + s, value - f);
-        pending[at + s] = Number.NaN;
+        if (f === f) {
+          this.residuals.add(i * sources + s, value - f);
+          pending[at + s] = Number.NaN;
+        }
       }
     }
   }

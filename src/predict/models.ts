@@ -3,8 +3,12 @@
  * `refitEvery` updates). All return NaN before their first value.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { ArHorizons } from './ar-horizons.js';
 import { checkHorizon, type Forecaster } from './forecaster.js';
 import { HoltWintersForecaster } from './seasonal.js';
+import { RollingMedianForecaster } from './rolling-median.js';
+
+export { RollingMedianForecaster } from './rolling-median.js';
 
 function checkUnit(name: string, value: number, allowZero = false): void {
   if (!(allowZero ? value >= 0 : value > 0) || !(value <= 1)) {
@@ -81,66 +85,13 @@ export class DualGainForecaster extends SmoothedLevel {
   }
 }
 
-/**
- * The median of the last `window` values; the forecast is flat at it. A level that ignores
- * spikes shorter than half the window and follows a shift once it has lasted that long: on the
- * public CPU traces (short bursts on a steady base) it has the lowest median MASE of the single
- * models at every horizon. O(window) per update: the window is kept sorted beside its ring.
- */
-export class RollingMedianForecaster implements Forecaster {
-  readonly name: string;
-  private readonly ring: Float64Array;
-  private readonly sorted: Float64Array;
-  private count = 0;
-
-  constructor(readonly window = 49) {
-    if (!Number.isInteger(window) || window < 1) throw new InvalidArgumentError('window', `must be an integer >= 1, got ${window}`);
-    this.ring = new Float64Array(window);
-    this.sorted = new Float64Array(window);
-    this.name = `median${window}`;
-  }
-
-  update(value: number): void {
-    const n = Math.min(this.count, this.window);
-    const sorted = this.sorted;
-    let size = n;
-    if (this.count >= this.window) {
-      // Drop the oldest value from the sorted window.
-      const at = lowerBound(sorted, size, this.ring[this.count % this.window] as number);
-      sorted.copyWithin(at, at + 1, size);
-      size--;
-    }
-    const at = lowerBound(sorted, size, value);
-    sorted.copyWithin(at + 1, at, size);
-    sorted[at] = value;
-    this.ring[this.count % this.window] = value;
-    this.count++;
-  }
-
-  forecast(horizonSteps: number): number {
-    checkHorizon(horizonSteps);
-    const n = Math.min(this.count, this.window);
-    if (n === 0) return Number.NaN;
-    const mid = n >> 1;
-    return n % 2 === 1 ? (this.sorted[mid] as number) : ((this.sorted[mid - 1] as number) + (this.sorted[mid] as number)) / 2;
-  }
-}
-
-/** The first index in `sorted[0, size)` whose value is not below `value`. */
-function lowerBound(sorted: Float64Array, size: number, value: number): number {
-  let lo = 0;
-  let hi = size;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((sorted[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** Per phi, phi + phi^2 + ... + phi^h at index h, shared by every model with that phi (grown on demand). */
+const dampSums = new Map<number, { sums: Float64Array }>();
 
 /** Damped Holt: level + trend, the trend damped by `phi` per step ahead. */
 export class DampedHoltForecaster implements Forecaster {
   readonly name = 'damped-holt';
+  private readonly damps: { sums: Float64Array };
   private level = Number.NaN;
   private trend = 0;
   private seen = 0;
@@ -153,6 +104,9 @@ export class DampedHoltForecaster implements Forecaster {
     checkUnit('alpha', alpha);
     checkUnit('beta', beta, true);
     checkUnit('phi', phi, true);
+    let damps = dampSums.get(phi);
+    if (!damps) dampSums.set(phi, (damps = { sums: new Float64Array(0) }));
+    this.damps = damps;
   }
 
   update(value: number): void {
@@ -173,9 +127,14 @@ export class DampedHoltForecaster implements Forecaster {
 
   forecast(horizonSteps: number): number {
     checkHorizon(horizonSteps);
-    // phi + phi^2 + ... + phi^h
-    const damp = this.phi === 1 ? horizonSteps : (this.phi * (1 - this.phi ** horizonSteps)) / (1 - this.phi);
-    return this.level + damp * this.trend;
+    let sums = this.damps.sums;
+    if (horizonSteps >= sums.length) {
+      // phi + phi^2 + ... + phi^h
+      const phi = this.phi;
+      sums = Float64Array.from({ length: Math.max(horizonSteps + 1, 2 * sums.length) }, (_, h) => (phi === 1 ? h : (phi * (1 - phi ** h)) / (1 - phi)));
+      this.damps.sums = sums;
+    }
+    return this.level + (sums[horizonSteps] as number) * this.trend;
   }
 }
 
@@ -190,9 +149,20 @@ export interface ArOptions {
 
 /**
  * AR(p) with intercept, fitted by least squares (small ridge term) on a sliding window; forecasts
- * iterate the recursion. Until the first fit it forecasts the last value.
+ * iterate the recursion (in closed form where no step can be clamped: `ArHorizons`). Until the
+ * first fit it forecasts the last value.
  */
 export class ArForecaster implements Forecaster {
+  private readonly horizons: ArHorizons;
+  /** The last p values, latest first. */
+  private readonly recent: Float64Array;
+  /** Whether `recent` lies in the fitted window's range, as of update `boxCount`. */
+  private boxOk = false;
+  private boxCount = -1;
+  /** Fit scratch: the window oldest first, X'X (row-major) and X'y. */
+  private readonly ordered: Float64Array;
+  private readonly gram: Float64Array;
+  private readonly moment: Float64Array;
   private path = new Float64Array(0);
   private pathLength = 0;
   private pathCount = -1;
@@ -222,6 +192,11 @@ export class ArForecaster implements Forecaster {
     if (!Number.isInteger(this.refitEvery) || this.refitEvery < 1) throw new InvalidArgumentError('refitEvery', `must be an integer >= 1, got ${this.refitEvery}`);
     this.window = new Float64Array(this.windowSize);
     this.name = `ar${this.order}`;
+    this.horizons = new ArHorizons(this.order);
+    this.recent = new Float64Array(this.order).fill(Number.NaN);
+    this.ordered = new Float64Array(this.windowSize);
+    this.gram = new Float64Array((this.order + 1) ** 2);
+    this.moment = new Float64Array(this.order + 1);
   }
 
   /** The value `back` steps before the latest (0 = latest). */
@@ -232,6 +207,9 @@ export class ArForecaster implements Forecaster {
   update(value: number): void {
     this.window[this.count % this.windowSize] = value;
     this.count++;
+    const recent = this.recent;
+    for (let j = recent.length - 1; j > 0; j--) recent[j] = recent[j - 1] as number;
+    recent[0] = value;
     this.sinceFit++;
     if (this.sinceFit >= this.refitEvery && this.count >= 4 * (this.order + 1)) {
       this.sinceFit = 0;
@@ -244,36 +222,42 @@ export class ArForecaster implements Forecaster {
     const p = this.order;
     const k = p + 1;
     const n = Math.min(this.count, this.windowSize);
-    const xtx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-    const xty = new Array<number>(k).fill(0);
-    const row = new Array<number>(k).fill(0);
+    // The window oldest first: xs[t] is the value n - 1 - t steps back.
+    const xs = this.ordered;
+    const start = this.count - n;
+    for (let t = 0; t < n; t++) xs[t] = this.window[(start + t) % this.windowSize] as number;
+    const xtx = this.gram.fill(0);
+    const xty = this.moment.fill(0);
     let scale = 0;
     let low = Infinity;
     let high = -Infinity;
-    for (let back = 0; back + p < n; back++) {
-      row[0] = 1;
-      for (let j = 1; j <= p; j++) row[j] = this.at(back + j);
-      const y = this.at(back);
+    // Rows y = xs[t], x = (1, xs[t - 1], ..., xs[t - p]), latest first; X'X's upper triangle.
+    for (let t = n - 1; t >= p; t--) {
+      const y = xs[t] as number;
       scale += y * y;
-      low = Math.min(low, y);
-      high = Math.max(high, y);
+      if (y < low) low = y;
+      if (y > high) high = y;
       for (let a = 0; a < k; a++) {
-        const ra = row[a] ?? 0;
-        xty[a] = (xty[a] ?? 0) + ra * y;
-        const xa = xtx[a] ?? [];
-        for (let b = 0; b < k; b++) xa[b] = (xa[b] ?? 0) + ra * (row[b] ?? 0);
+        const ra = a === 0 ? 1 : (xs[t - a] as number);
+        xty[a] = (xty[a] as number) + ra * y;
+        for (let b = a; b < k; b++) xtx[a * k + b] = (xtx[a * k + b] as number) + ra * (b === 0 ? 1 : (xs[t - b] as number));
       }
     }
     const ridge = 1e-6 * (scale / n + 1);
-    for (let a = 1; a < k; a++) {
-      const xa = xtx[a] ?? [];
-      xa[a] = (xa[a] ?? 0) + ridge * n;
+    const matrix: number[][] = [];
+    for (let a = 0; a < k; a++) {
+      const row: number[] = [];
+      for (let b = 0; b < k; b++) row.push((a <= b ? xtx[a * k + b] : xtx[b * k + a]) as number);
+      if (a > 0) row[a] = (row[a] as number) + ridge * n;
+      matrix.push(row);
     }
-    const solved = solve(xtx, xty);
+    const solved = solve(matrix, Array.from(xty));
     if (solved && solved.every(Number.isFinite)) {
       this.coef = Float64Array.from(solved);
       this.low = low - (high - low);
       this.high = high + (high - low);
+      this.horizons.reset(this.coef, this.low, this.high, low, high);
+      this.boxCount = -1;
     }
   }
 
@@ -281,6 +265,11 @@ export class ArForecaster implements Forecaster {
     checkHorizon(horizonSteps);
     if (this.count === 0) return Number.NaN;
     if (this.coef.length === 0) return this.at(0);
+    if (this.boxCount !== this.count) {
+      this.boxCount = this.count;
+      this.boxOk = this.count >= this.order && this.horizons.inBox(this.recent);
+    }
+    if (this.boxOk && this.horizons.safeSteps(horizonSteps) >= horizonSteps) return this.horizons.at(horizonSteps, this.recent);
     // The iterated path is computed once per new value (and per fit) and extended on demand, so
     // every horizon asked after an update costs O(1) beyond the longest one.
     if (this.pathCount !== this.count || this.pathFits !== this.fits) {

@@ -14,7 +14,7 @@ import { FailurePredictor, type FailurePredictorOptions, type FailureRisk } from
 import { LstmForecaster, type LstmModel, type LstmOptions } from './lstm.js';
 import { createBaselineModels } from './models.js';
 import { ReservationBook, type Reservation } from './reservations.js';
-import { ForecastSelector } from './selector.js';
+import { ForecastSelector, type SelectedForecastSlot } from './selector.js';
 
 export interface Forecast {
   readonly resource: string;
@@ -49,6 +49,8 @@ export interface ResourcePredictorOptions {
   lstm?: boolean | (LstmOptions & { metrics?: readonly string[] });
   /** Recent forecasts per model and horizon behind MASE and bands (default 200). */
   windowSize?: number;
+  /** Models not selected at a horizon are scored on every `scoreEvery`-th step (`SelectorOptions.scoreEvery`, default 4). */
+  scoreEvery?: number;
   /** Share (0..1) of the gap between the cluster's forecast change and this resource's that a forecast moves by (default 0). */
   clusterWeight?: number;
   /** The metric reservations add to when they name none (default `utilization`). */
@@ -95,6 +97,7 @@ export class ResourcePredictor {
   private readonly maxFillSteps: number;
   private originMs = Number.NaN;
   private lastStep = -1;
+  private readonly slot: SelectedForecastSlot = { point: 0, p50: 0, p90: 0, model: '', mase: 0 };
 
   constructor(options: ResourcePredictorOptions) {
     this.resource = options.resource;
@@ -112,10 +115,19 @@ export class ResourcePredictor {
     const lstmOpts = options.lstm === true ? {} : options.lstm === false || options.lstm === undefined ? undefined : options.lstm;
     const lstmMetrics = lstmOpts ? (lstmOpts.metrics ?? this.metrics.slice(0, 1)) : [];
     const steps = [...new Set(this.horizonSteps)];
-    for (const metric of this.metrics) {
+    // Spread the metrics' full scoring steps (every model forecasts) over consecutive steps, and
+    // resources over them too, so a control interval's cost stays even.
+    const phase = hashOf(this.resource);
+    for (const [m, metric] of this.metrics.entries()) {
       const lstm = lstmOpts && lstmMetrics.includes(metric) ? new LstmForecaster({ maxHorizon: Math.max(...steps), ...withoutMetrics(lstmOpts) }) : undefined;
       const models = [...createBaselineModels({ period: options.period }), ...(lstm ? [lstm] : [])];
-      const selector = new ForecastSelector({ horizons: steps, models, ...(options.windowSize === undefined ? {} : { windowSize: options.windowSize }) });
+      const selector = new ForecastSelector({
+        horizons: steps,
+        models,
+        scorePhase: phase + m,
+        ...(options.windowSize === undefined ? {} : { windowSize: options.windowSize }),
+        ...(options.scoreEvery === undefined ? {} : { scoreEvery: options.scoreEvery }),
+      });
       const track = { metric, selector, lstm, step: -1, held: Number.NaN, last: Number.NaN };
       this.tracks.set(metric, track);
       this.trackList.push(track);
@@ -176,7 +188,8 @@ export class ResourcePredictor {
       if (track.step < 0) continue;
       for (let i = 0; i < this.horizonsMs.length; i++) {
         const horizonMs = this.horizonsMs[i] as number;
-        const f = track.selector.forecast(this.horizonSteps[i] ?? 1);
+        const f = this.slot;
+        track.selector.forecastInto(this.horizonSteps[i] ?? 1, f);
         let shift = 0;
         const cluster = this.clusterWeight > 0 ? clusterTrend?.(metric, horizonMs) : undefined;
         if (cluster !== undefined && Number.isFinite(cluster)) shift = this.clusterWeight * (cluster - (f.p50 - track.last));
@@ -224,6 +237,13 @@ export class ResourcePredictor {
   async close(): Promise<void> {
     await Promise.all([...this.tracks.values()].map((t) => t.selector.close()));
   }
+}
+
+/** A small non-negative integer from a name (FNV-1a), stable across runs. */
+function hashOf(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return (h >>> 0) % 1024;
 }
 
 function withoutMetrics(o: LstmOptions & { metrics?: readonly string[] }): LstmOptions {

@@ -5,6 +5,11 @@
  *
  * MASE = rolling MAE of the model's h-step forecasts / mean |y[t] - y[t-1]| over all values seen
  * (the in-sample one-step naive error).
+ *
+ * Cost: every model takes every value, but only the model selected at a horizon records (and so
+ * is scored on) its forecast from every value; the others, and the combination, record theirs
+ * from every `scoreEvery`-th value. A step then asks one model per horizon for a forecast, plus
+ * all of them on one step in `scoreEvery`, so adding a model adds mostly its `update`.
  */
 import { InvalidArgumentError } from '../errors.js';
 import { ForecastErrors, checkHorizon, type Band, type Forecaster } from './forecaster.js';
@@ -17,6 +22,27 @@ export interface SelectorOptions {
   models?: readonly Forecaster[];
   /** Recent scored forecasts per model and horizon behind MASE and the bands (default 200). */
   windowSize?: number;
+  /**
+   * The models not selected at a horizon, and the combination, record their forecasts only from
+   * every `scoreEvery`-th value (default 4; 1 = every model from every value). The selected one
+   * records from every value.
+   */
+  scoreEvery?: number;
+  /**
+   * Which values are the every-`scoreEvery`-th: value i (0 = the first) when (i + scorePhase) is
+   * a multiple of `scoreEvery` (default 0). Give series that step together different phases so
+   * their full steps do not all fall in the same interval.
+   */
+  scorePhase?: number;
+}
+
+/** A `SelectedForecast` that `forecastInto` writes (the per-interval hot path allocates none). */
+export interface SelectedForecastSlot {
+  point: number;
+  p50: number;
+  p90: number;
+  model: string;
+  mase: number;
 }
 
 export interface SelectedForecast extends Band {
@@ -35,6 +61,17 @@ export class ForecastSelector {
   private readonly errors: ForecastErrors;
   /** Per horizon index, the model with the lowest MASE as found by the last `issue`; -1 when unknown (reset by each new value). */
   private readonly best: Int32Array;
+  /**
+   * Per horizon index, the selected model's answer as `issue` found it (point, P50, P90, MASE),
+   * valid while `best` is set: a caller asking later touches one small array, not every structure
+   * of the series again. Not kept for a model with `settle` (its forecast can change between
+   * values: the LSTM's inference arrives later).
+   */
+  private readonly served: Float64Array;
+  private readonly servedOk: Uint8Array;
+  private readonly scoreEvery: number;
+  /** Values until the next full step (every model records): 0 on a full step. */
+  private untilFull: number;
   private last = Number.NaN;
   private naiveAbsSum = 0;
   private naiveCount = 0;
@@ -46,6 +83,14 @@ export class ForecastSelector {
     if (this.horizons.length === 0) throw new InvalidArgumentError('horizons', 'needs at least one horizon');
     this.errors = new ForecastErrors(this.horizons, options.windowSize ?? 200, this.models.length + 1);
     this.best = new Int32Array(this.horizons.length).fill(-1);
+    this.served = new Float64Array(this.horizons.length * 4);
+    this.servedOk = new Uint8Array(this.horizons.length);
+    this.scoreEvery = options.scoreEvery ?? 1;
+    if (!Number.isInteger(this.scoreEvery) || this.scoreEvery < 1) throw new InvalidArgumentError('scoreEvery', `must be an integer >= 1, got ${this.scoreEvery}`);
+    const phase = options.scorePhase ?? 0;
+    if (!Number.isInteger(phase) || phase < 0) throw new InvalidArgumentError('scorePhase', `must be an integer >= 0, got ${phase}`);
+    // Value i is full when (i + phase) % scoreEvery === 0; observe() counts down before each issue().
+    this.untilFull = (this.scoreEvery - (phase % this.scoreEvery)) % this.scoreEvery + 1;
   }
 
   /**
@@ -89,13 +134,26 @@ export class ForecastSelector {
       this.naiveCount++;
     }
     this.last = value;
+    this.untilFull = this.untilFull === 0 ? this.scoreEvery - 1 : this.untilFull - 1;
     this.best.fill(-1);
     this.errors.observe(value);
     for (let i = 0; i < this.models.length; i++) (this.models[i] as Forecaster).update(value);
   }
 
-  /** Records every model's forecast and the combination's at each horizon (each model asked once). */
+  /**
+   * Records the forecasts that will be scored: on a full step every model's and the combination's
+   * at each horizon (each model asked once per horizon), otherwise only the selected model's.
+   */
   private issue(): void {
+    if (this.untilFull !== 0) {
+      for (let hi = 0; hi < this.horizons.length; hi++) {
+        const best = this.select(hi);
+        const f = (this.models[best] as Forecaster).forecast(this.horizons[hi] as number);
+        this.errors.issueAt(best + 1, hi, f);
+        this.serve(hi, best, f);
+      }
+      return;
+    }
     for (let hi = 0; hi < this.horizons.length; hi++) {
       const h = this.horizons[hi] as number;
       let sum = 0;
@@ -103,14 +161,16 @@ export class ForecastSelector {
       let plain = 0;
       let best = 0;
       let bestMase = Infinity;
+      let bestPoint = Number.NaN;
       for (let i = 0; i < this.models.length; i++) {
         const f = (this.models[i] as Forecaster).forecast(h);
         this.errors.issueAt(i + 1, hi, f);
         plain += f;
         const v = this.toMase(this.errors.maeAt(i + 1, hi));
-        if (v < bestMase) {
-          bestMase = v;
+        if (v < bestMase || i === 0) {
+          if (v < bestMase) bestMase = v;
           best = i;
+          bestPoint = f;
         }
         if (Number.isFinite(v)) {
           const w = 1 / Math.max(v, 1e-9);
@@ -118,10 +178,41 @@ export class ForecastSelector {
           weights += w;
         }
       }
-      // The same choice `forecast` makes: the MAEs and the scale stay as they are until the next value.
-      this.best[hi] = best;
+      // The same choice `select` makes: the MAEs and the scale stay as they are until the next value.
+      this.serve(hi, best, bestPoint);
       this.errors.issueAt(0, hi, weights > 0 ? sum / weights : plain / this.models.length);
     }
+  }
+
+  /** Records model `i` as selected at horizon index `hi`, with its answer from `point`. */
+  private serve(hi: number, i: number, point: number): void {
+    this.best[hi] = i;
+    const m = this.models[i] as Forecaster;
+    if (m.settle !== undefined) {
+      this.servedOk[hi] = 0;
+      return;
+    }
+    const band = this.errors.residualBand(i + 1, hi);
+    const at = hi * 4;
+    this.served[at] = point;
+    this.served[at + 1] = point + band.p50;
+    this.served[at + 2] = point + band.p90;
+    this.served[at + 3] = this.toMase(this.errors.maeAt(i + 1, hi));
+    this.servedOk[hi] = 1;
+  }
+
+  /** The model with the lowest recent MASE at a horizon index (the first model until any is scored). */
+  private select(hi: number): number {
+    let best = 0;
+    let bestMase = Infinity;
+    for (let i = 0; i < this.models.length; i++) {
+      const v = this.toMase(this.errors.maeAt(i + 1, hi));
+      if (v < bestMase) {
+        bestMase = v;
+        best = i;
+      }
+    }
+    return best;
   }
 
   /** The combination's weight for a model's MAE: 1 / MASE, 0 while the MASE is not finite. */
@@ -163,30 +254,45 @@ export class ForecastSelector {
   }
 
   private forecastAt(i: number, horizonSteps: number): SelectedForecast {
+    const out: SelectedForecastSlot = { point: 0, p50: 0, p90: 0, model: '', mase: 0 };
+    this.writeForecast(i, this.horizons.indexOf(horizonSteps), horizonSteps, out);
+    return out;
+  }
+
+  private writeForecast(i: number, hi: number, horizonSteps: number, out: SelectedForecastSlot): void {
     const m = this.models[i] as Forecaster;
     const point = m.forecast(horizonSteps);
-    const hi = this.horizons.indexOf(horizonSteps);
     const band = this.errors.residualBand(i + 1, hi);
-    return { point, p50: point + band.p50, p90: point + band.p90, model: m.name, mase: this.toMase(this.errors.maeAt(i + 1, hi)) };
+    out.point = point;
+    out.p50 = point + band.p50;
+    out.p90 = point + band.p90;
+    out.model = m.name;
+    out.mase = this.toMase(this.errors.maeAt(i + 1, hi));
   }
 
   /** The forecast of the model with the lowest recent MASE at this horizon (the first model until any is scored). */
   forecast(horizonSteps: number): SelectedForecast {
+    const out: SelectedForecastSlot = { point: 0, p50: 0, p90: 0, model: '', mase: 0 };
+    this.forecastInto(horizonSteps, out);
+    return out;
+  }
+
+  /** As `forecast`, written into `out` (reused by the caller: no allocation per forecast). */
+  forecastInto(horizonSteps: number, out: SelectedForecastSlot): void {
     this.checkTracked(horizonSteps);
     const hi = this.horizons.indexOf(horizonSteps);
     let best = this.best[hi] as number;
-    if (best < 0) {
-      best = 0;
-      let bestMase = Infinity;
-      for (let i = 0; i < this.models.length; i++) {
-        const v = this.toMase(this.errors.maeAt(i + 1, hi));
-        if (v < bestMase) {
-          bestMase = v;
-          best = i;
-        }
-      }
+    if (best >= 0 && this.servedOk[hi] === 1) {
+      const at = hi * 4;
+      out.point = this.served[at] as number;
+      out.p50 = this.served[at + 1] as number;
+      out.p90 = this.served[at + 2] as number;
+      out.model = (this.models[best] as Forecaster).name;
+      out.mase = this.served[at + 3] as number;
+      return;
     }
-    return this.forecastAt(best, horizonSteps);
+    if (best < 0) best = this.select(hi);
+    this.writeForecast(best, hi, horizonSteps, out);
   }
 
   /** Inverse-MASE weighted mean of the models' forecasts, with bands from its own residuals. */
