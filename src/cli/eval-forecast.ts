@@ -12,6 +12,8 @@ export interface EvalForecastOptions {
   column: string | undefined;
   /** Adds the LSTM (worker thread) to the competing models. */
   lstm?: boolean;
+  /** `all` (default) or `lean` (the resource predictors' set). */
+  models?: string | undefined;
 }
 
 function fixed(x: number, digits = 3): string {
@@ -56,9 +58,14 @@ export async function runEvalForecast(options: EvalForecastOptions, out: Output)
     out.error(err instanceof Error ? err.message : String(err));
     return 1;
   }
+  const modelSet = options.models ?? 'all';
+  if (modelSet !== 'all' && modelSet !== 'lean') {
+    out.error(`--models must be all or lean, got ${options.models}`);
+    return 2;
+  }
   const evaluations: SeriesEvaluation[] = [];
   for (const s of series) {
-    evaluations.push(options.lstm ? await evaluateSeriesAsync(s.values, { horizons, extraModels: () => [new LstmForecaster({ maxHorizon: Math.max(...horizons) })] }) : evaluateSeries(s.values, { horizons }));
+    evaluations.push(options.lstm ? await evaluateSeriesAsync(s.values, { horizons, modelSet, extraModels: () => [new LstmForecaster({ maxHorizon: Math.max(...horizons) })] }) : evaluateSeries(s.values, { horizons, modelSet }));
   }
   const summary = summarize(evaluations);
   const versus = selectedVersusModels(evaluations, summary.sources, horizons);

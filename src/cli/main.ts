@@ -12,7 +12,7 @@ const commands: Record<string, string> = {
   server: 'run a node with the RMS role: godwit server [--port 7420] [--host 127.0.0.1] [--secret S] [--devices host,gpu:2] [--tasks MODULE] [--debug-port P --debug-token T [--debug-admin]] [--json]',
   agent: 'run a node that owns resources and joins a server: godwit agent --join ws://HOST:PORT [--secret S] [--name N] [--devices host] [--tasks MODULE] [--json]',
   'eval-forecast':
-    'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N|A-B] [--lstm] [--json]',
+    'rolling-origin forecast accuracy on traces: godwit eval-forecast --data FILE... [--format nab|azure|planetlab|bitbrains] [--horizons 1,3,12] [--column N|A-B] [--models all|lean] [--lstm] [--json]',
   simulate:
     'trace-driven consolidation benchmark: godwit simulate [--setup planetlab|synthetic] [--trace DIR|FILE] [--format planetlab|nab|azure|bitbrains] [--policies a,b] [--hosts N] [--seed S] [--plot FILE.svg] [--json]',
   'eval-failure': 'failure warnings on a temperature trace scored against labelled windows: godwit eval-failure --data FILE --windows labels.json [--horizon-hours 6] [--json]',
@@ -71,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
       plot: { type: 'string' },
       windows: { type: 'string' },
       lstm: { type: 'boolean', default: false },
+      models: { type: 'string' },
       'horizon-hours': { type: 'string' },
       policy: { type: 'string' },
       inproc: { type: 'boolean', default: false },
@@ -154,7 +155,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'eval-forecast': {
       const { runEvalForecast } = await import('./eval-forecast.js');
-      return runEvalForecast({ data: [...(values.data ?? []), ...rest], format: values.format, horizons: values.horizons, column: values.column, lstm: values.lstm ?? false }, out);
+      return runEvalForecast({ data: [...(values.data ?? []), ...rest], format: values.format, horizons: values.horizons, column: values.column, lstm: values.lstm ?? false, models: values.models }, out);
     }
     case 'simulate': {
       const { runSimulate } = await import('./simulate.js');

@@ -42,6 +42,8 @@ export interface EvaluateOptions {
    * half with `detectPeriod`, no seasonal model when none is found) or `none`.
    */
   period?: number | 'auto' | 'none';
+  /** Which baseline models compete (`createBaselineModels`' `set`, default `all`; `lean` is what resource predictors run). */
+  modelSet?: 'all' | 'lean';
   /** Extra models for this series, e.g. an `LstmForecaster` (then use `evaluateSeriesAsync`). */
   extraModels?: () => Forecaster[];
 }
@@ -74,7 +76,7 @@ class RollingEvaluation {
     const maxH = Math.max(...horizons);
     if (n < 8 || this.warmup + maxH >= n) throw new InvalidArgumentError('values', `${n} values are too few for horizon ${maxH}`);
     const period = options.period === 'none' ? undefined : options.period === undefined || options.period === 'auto' ? detectPeriod(values.slice(0, this.warmup)) : options.period;
-    const models = options.createModels ? options.createModels() : createBaselineModels({ period });
+    const models = options.createModels ? options.createModels() : createBaselineModels({ period, set: options.modelSet ?? 'all' });
     this.selector = new ForecastSelector({
       horizons,
       models: [...models, ...(options.extraModels?.() ?? [])],

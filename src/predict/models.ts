@@ -320,9 +320,16 @@ function solve(matrix: number[][], rhs: number[]): number[] | undefined {
   return m.map((r, i) => (r[n] ?? 0) / (r[i] ?? 1));
 }
 
-/** The default model set of the selector, fresh instances each call; with a period (in steps), Holt-Winters too. */
-export function createBaselineModels(options: { period?: number | undefined } = {}): Forecaster[] {
-  const models: Forecaster[] = [new NaiveForecaster(), new EwmaForecaster(0.3), new DualGainForecaster(0.7, 0.2), new DampedHoltForecaster(0.3, 0.05, 0.9), new ArForecaster(), new RollingMedianForecaster()];
+/**
+ * The selector's competing models, fresh instances each call: `all` (default) every baseline; `lean`
+ * naive, EWMA, AR(3) and the rolling median (what the resource predictors run). With a period (in
+ * steps), Holt-Winters too.
+ */
+export function createBaselineModels(options: { period?: number | undefined; set?: 'all' | 'lean' } = {}): Forecaster[] {
+  const models: Forecaster[] =
+    options.set === 'lean'
+      ? [new NaiveForecaster(), new EwmaForecaster(0.3), new ArForecaster(), new RollingMedianForecaster()]
+      : [new NaiveForecaster(), new EwmaForecaster(0.3), new DualGainForecaster(0.7, 0.2), new DampedHoltForecaster(0.3, 0.05, 0.9), new ArForecaster(), new RollingMedianForecaster()];
   if (options.period !== undefined) models.push(new HoltWintersForecaster({ period: options.period }));
   return models;
 }

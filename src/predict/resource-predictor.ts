@@ -45,11 +45,17 @@ export interface ResourcePredictorOptions {
   failure?: FailurePredictorOptions & { metric?: string; errorMetric?: string };
   /** Season length in steps: adds Holt-Winters to every metric's models (default none). */
   period?: number;
+  /**
+   * Which baseline models compete (`createBaselineModels`): `lean` (default) leaves out the
+   * dual-gain smoother and damped Holt, which never lowered the selected model's MASE on the
+   * public traces (docs/forecasting.md) and cost a third of the interval; `all` keeps them.
+   */
+  models?: 'lean' | 'all';
   /** Adds an LSTM (one worker thread each) to the models of `metrics` (default: the first metric). Default off. */
   lstm?: boolean | (LstmOptions & { metrics?: readonly string[] });
   /** Recent forecasts per model and horizon behind MASE and bands (default 200). */
   windowSize?: number;
-  /** Models not selected at a horizon are scored on every `scoreEvery`-th step (`SelectorOptions.scoreEvery`, default 4). */
+  /** Models not selected at a horizon are scored on every `scoreEvery`-th step (`SelectorOptions.scoreEvery`, default 1: every step). */
   scoreEvery?: number;
   /** Share (0..1) of the gap between the cluster's forecast change and this resource's that a forecast moves by (default 0). */
   clusterWeight?: number;
@@ -120,7 +126,7 @@ export class ResourcePredictor {
     const phase = hashOf(this.resource);
     for (const [m, metric] of this.metrics.entries()) {
       const lstm = lstmOpts && lstmMetrics.includes(metric) ? new LstmForecaster({ maxHorizon: Math.max(...steps), ...withoutMetrics(lstmOpts) }) : undefined;
-      const models = [...createBaselineModels({ period: options.period }), ...(lstm ? [lstm] : [])];
+      const models = [...createBaselineModels({ period: options.period, set: options.models ?? 'lean' }), ...(lstm ? [lstm] : [])];
       const selector = new ForecastSelector({
         horizons: steps,
         models,

@@ -6,10 +6,10 @@
  * MASE = rolling MAE of the model's h-step forecasts / mean |y[t] - y[t-1]| over all values seen
  * (the in-sample one-step naive error).
  *
- * Cost: every model takes every value, but only the model selected at a horizon records (and so
- * is scored on) its forecast from every value; the others, and the combination, record theirs
- * from every `scoreEvery`-th value. A step then asks one model per horizon for a forecast, plus
- * all of them on one step in `scoreEvery`, so adding a model adds mostly its `update`.
+ * Cost: every model takes every value and, by default, records (and so is scored on) its forecast
+ * at every horizon from every value. With `scoreEvery` k > 1 only the model selected at a horizon
+ * does; the others, and the combination, record theirs from every k-th value (cheaper, but it
+ * costs accuracy: docs/forecasting.md).
  */
 import { InvalidArgumentError } from '../errors.js';
 import { ForecastErrors, checkHorizon, type Band, type Forecaster } from './forecaster.js';
@@ -24,7 +24,7 @@ export interface SelectorOptions {
   windowSize?: number;
   /**
    * The models not selected at a horizon, and the combination, record their forecasts only from
-   * every `scoreEvery`-th value (default 4; 1 = every model from every value). The selected one
+   * every `scoreEvery`-th value (default 1: every model from every value). The selected one
    * records from every value.
    */
   scoreEvery?: number;
