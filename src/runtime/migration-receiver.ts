@@ -152,13 +152,8 @@ export class MigrationReceiver {
       }
       case MigrationRequests.log: {
         const m = this.expect(mid);
-        const log = cborDecode(p['log'] as Uint8Array);
-        if (!Array.isArray(log)) throw new InvalidArgumentError('log', 'must be an array of messages');
-        if (!m.restored) throw new InvalidArgumentError('log', 'a log round before the snapshot is complete');
-        m.chain = m.chain.then(async () => {
-          m.state = await replay(this.rt, m, log);
-        });
-        return m.chain.then(() => ({ replayed: log.length }));
+        const replayed = this.enqueueLog(m, p['log']);
+        return m.chain.then(() => ({ replayed }));
       }
       case MigrationRequests.commit:
         return this.commit(mid, p);
@@ -183,6 +178,8 @@ export class MigrationReceiver {
     if (decided === 'committed') return { committed: true };
     if (decided === 'aborted') throw new InvalidArgumentError('commit', `migration ${mid} was aborted`);
     const m = this.expect(mid);
+    // Pre-copy's last piece of log comes with the commit: replayed after the rounds before it.
+    if (p['log'] instanceof Uint8Array) this.enqueueLog(m, p['log']);
     await m.chain;
     if (this.outcomes.get(mid) === 'aborted') throw new InvalidArgumentError('commit', `migration ${mid} was aborted while its log was replayed`);
     if (!m.restored || !m.bytes) throw new InvalidArgumentError('commit', 'the snapshot is not complete');
@@ -222,6 +219,17 @@ export class MigrationReceiver {
     }
     this.outcomes.set(mid, 'committed');
     return { committed: true };
+  }
+
+  /** Queues a round of logged messages for replay on the shadow state, after the rounds before; their count. */
+  private enqueueLog(m: Incoming, bytes: unknown): number {
+    const log = cborDecode(bytes as Uint8Array);
+    if (!Array.isArray(log)) throw new InvalidArgumentError('log', 'must be an array of messages');
+    if (!m.restored) throw new InvalidArgumentError('log', 'a log round before the snapshot is complete');
+    m.chain = m.chain.then(async () => {
+      m.state = await replay(this.rt, m, log);
+    });
+    return log.length;
   }
 
   private assemblerFor(m: Incoming, meta: unknown): ChunkAssembler {

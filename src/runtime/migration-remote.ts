@@ -6,8 +6,9 @@
  *                 chunks. With `pre-copy` the task keeps serving meanwhile and the messages it
  *                 handles are logged; the log goes over in rounds until it is short
  *   freeze        the source stops the task's turns (an async turn in flight finishes first);
- *                 stop-and-copy sends the snapshot now, pre-copy the last piece of log
- *   commit        the target restores the task (epoch + 1) and reports it to the directory
+ *                 stop-and-copy sends the snapshot now
+ *   commit        (pre-copy: with the last piece of log, replayed first) the target restores the
+ *                 task (epoch + 1) and reports it to the directory
  *   redirect      the source forwards what had queued in the mailbox, in order, and from then on
  *                 forwards stragglers and answers their senders' nodes with moved(epoch)
  *   decommission  the source drops its instance; its epoch is stale, it can never run a turn
@@ -141,10 +142,12 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     await withTimeout(rt.clock, Promise.all(family.map((c) => c.freeze())), options.phaseTimeoutMs, timeout('the turn in flight'));
     if (family.some((c) => c.status === 'stopped')) throw new Error('the task (or one of its children) stopped while freezing');
     if (cell.restartCount !== restarts) throw new Error('the task crashed during the migration');
+    // Pre-copy: the last piece of log rides with the commit (one round trip in the pause, not two).
+    let finalLog: Uint8Array | null = null;
     if (options.mode === 'pre-copy') {
-      const log = cell.migrationLog ?? [];
+      finalLog = cborEncode(cell.migrationLog ?? []);
       cell.migrationLog = undefined;
-      await sendLog(log);
+      report.bytes += finalLog.byteLength;
     } else {
       await sendSnapshot(true);
     }
@@ -159,7 +162,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     try {
       // Each member's measured cost per device kind goes along (its predicted performance elsewhere).
     const cost = Object.fromEntries(family.map((c) => [c.id, Object.fromEntries(c.cost)]));
-    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent, cost });
+    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent, cost, log: finalLog });
     } catch (err) {
       // No answer is not a no: the target may have committed. A refusal it sent is final.
       if (!(err instanceof MigrationTimeoutError || err instanceof NodeDownError)) throw err;
