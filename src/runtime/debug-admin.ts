@@ -14,6 +14,7 @@ export function adminSource(rt: RuntimeImpl, source: LocalDebugSource): DebugSou
     migrate: (request: { task: string; to?: string }) => rt.migrator.migrate(request.task, request.to === undefined ? {} : { to: request.to }),
     ...(rt.controller ? controllerOps(rt.controller) : {}),
     ...(rt.predictors ? { forecasts: () => rt.forecasts() } : {}),
-    migrations: () => rt.migrator.history.map((r) => ({ ...r, startedAtMs: r.phases[0]?.atMs ?? 0, phase: r.phases.at(-1)?.phase ?? 'propose' })),
+    // Finished ones, then those in flight (with the path of their actor under /system/controller).
+    migrations: () => [...rt.migrator.history, ...rt.migrator.running()].map((r) => ({ ...r, startedAtMs: r.phases[0]?.atMs ?? 0, phase: r.phases.at(-1)?.phase ?? 'propose' })),
   };
 }

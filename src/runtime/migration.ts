@@ -22,6 +22,7 @@ import { candidatesOf, type NodeCandidate } from './cluster/candidates.js';
 import { MigrationRequests, migrateToNode } from './migration-remote.js';
 import { mergeFromNode, movePartitions, remoteGroupOwner } from './partitions.js';
 import { withTimeout } from './timeout.js';
+import type { ActorHandle } from './nact-adapter.js';
 
 export type MigrationPhase = 'propose' | 'prepare' | 'freeze' | 'commit' | 'in-doubt' | 'redirect' | 'decommission';
 
@@ -43,6 +44,8 @@ export interface MigrationReport {
   reason?: string;
   /** The target's node, when it is another node. */
   node?: string;
+  /** Time it waited for a free slot (`maxConcurrentMigrations`) before it started, ms; absent when none. */
+  queuedMs?: number;
 }
 
 export interface MigrateOptions {
@@ -80,6 +83,11 @@ const DEFAULT_PHASE_TIMEOUT_MS = 10_000;
 export class Migrator {
   private seq = 0;
   private readonly moving = new Set<string>();
+  /** Whole-task migrations running now, and those waiting for one of `maxConcurrentMigrations` slots (FIFO). */
+  private slotsUsed = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** Per whole-task migration in flight, its report (filled in as it goes) and its actor under `/system/controller`. */
+  private readonly current = new Map<string, { report: MigrationReport; actor: ActorHandle }>();
   /** The most recent reports, oldest first (at most 100). */
   readonly history: MigrationReport[] = [];
 
@@ -87,6 +95,29 @@ export class Migrator {
 
   inFlight(): string[] {
     return [...this.moving];
+  }
+
+  /** Whole-task migrations in flight: each report so far, with the path of its actor. */
+  running(): Array<MigrationReport & { actor: string }> {
+    return [...this.current.values()].map(({ report, actor }) => ({ ...report, actor: actor.path }));
+  }
+
+  /**
+   * Takes a slot: at once (undefined) when one is free, else a promise that resolves when one
+   * passes to this caller. The caller must `release` it.
+   */
+  private acquire(): Promise<void> | undefined {
+    if (this.slotsUsed < this.rt.options.maxConcurrentMigrations) {
+      this.slotsUsed++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next(); // the slot passes straight on
+    else this.slotsUsed--;
   }
 
   async migrate(taskId: string, options: MigrateOptions): Promise<MigrationReport> {
@@ -102,6 +133,11 @@ export class Migrator {
     }
     if (options.to === cell.resource.id) throw new InvalidArgumentError('options.to', `task ${taskId} already runs on ${options.to}`);
     const clock = this.rt.clock;
+    this.moving.add(taskId);
+    const queuedAt = clock.now();
+    // Without a wait, no await: the migration starts in this same turn.
+    const slot = this.acquire();
+    if (slot) await slot;
     const t0 = clock.now();
     const report: MigrationReport = {
       id: `mig-${++this.seq}`,
@@ -116,7 +152,8 @@ export class Migrator {
       preCopyRounds: 0,
       outcome: 'aborted',
     };
-    this.moving.add(taskId);
+    if (t0 > queuedAt) report.queuedMs = t0 - queuedAt;
+    this.current.set(report.id, { report, actor: this.rt.system.spawn(this.rt.controllerHandle, report.id, () => {}) });
     this.rt.emit({ type: 'migration.started', timeMs: t0, migration: report.id, taskId, from: report.from, to: report.to });
     try {
       let target: ResourceActor | undefined;
@@ -164,6 +201,10 @@ export class Migrator {
       report.reason = err instanceof Error ? err.message : String(err);
     } finally {
       this.moving.delete(taskId);
+      const actor = this.current.get(report.id)?.actor;
+      this.current.delete(report.id);
+      if (actor) this.rt.system.stop(actor);
+      this.release();
     }
     return this.finish(report, t0);
   }

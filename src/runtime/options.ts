@@ -36,6 +36,8 @@ export interface RuntimeOptions extends ClusterOptions {
   supervision?: SupervisionOptions;
   /** Timeout of `ask` when the call gives none, in ms (default 5000). */
   askTimeoutMs?: number;
+  /** Whole-task migrations this node runs at once; more wait their turn, first come first served (default 8). */
+  maxConcurrentMigrations?: number;
   /** Most messages a task handles in one turn before yielding the event loop (default 256). */
   throughput?: number;
   /** Least time between two snapshots of a busy task, in ms (default 1000; `Infinity`: only the one after init). */
@@ -83,6 +85,7 @@ export interface ResolvedOptions {
   overflow: OverflowPolicy;
   supervision: ResolvedSupervision;
   askTimeoutMs: number;
+  maxConcurrentMigrations: number;
   throughput: number;
   snapshotIntervalMs: number;
   tasks: AnyTaskDefinition[];
@@ -123,6 +126,7 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     overflow,
     supervision: resolveSupervision(defaultSupervision, o.supervision, 'supervision'),
     askTimeoutMs: positive('askTimeoutMs', o.askTimeoutMs, 5000),
+    maxConcurrentMigrations: positive('maxConcurrentMigrations', o.maxConcurrentMigrations, 8, true),
     throughput: positive('throughput', o.throughput, 256, true),
     snapshotIntervalMs: positive('snapshotIntervalMs', o.snapshotIntervalMs, 1000),
     tasks: o.tasks ?? [],

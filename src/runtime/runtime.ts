@@ -82,6 +82,8 @@ export class RuntimeImpl implements Runtime, CellHost {
   readonly clusterHost: RuntimeClusterHost | undefined;
   readonly ready: Promise<void>;
   private readonly resourcesHandle: ActorHandle;
+  /** `/system/controller`: one child actor per migration in flight hangs under it. */
+  readonly controllerHandle: ActorHandle;
   /** Creating and stopping task cells: task-cells.ts. */
   readonly cells = new TaskCells(this);
   private shutDown = false;
@@ -103,6 +105,7 @@ export class RuntimeImpl implements Runtime, CellHost {
     this.system = createActorSystem(`${options.name}-${process.pid}-${++systems}`);
     const systemHandle = this.system.spawn(this.system.root, 'system', () => {});
     this.resourcesHandle = this.system.spawn(systemHandle, 'resources', () => {});
+    this.controllerHandle = this.system.spawn(systemHandle, 'controller', () => {});
     this.supervisor = new Supervisor(this);
     this.migrator = new Migrator(this);
     this.migrationReceiver = new MigrationReceiver(this);

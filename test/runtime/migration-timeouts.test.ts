@@ -63,6 +63,40 @@ describe('Runtime#migrate phase timeouts', () => {
     });
   });
 
+  describe('concurrency', () => {
+    it('runs at most maxConcurrentMigrations at once, the rest in arrival order, each with its actor under /system/controller while in flight', async () => {
+      const clock = createManualClock();
+      const { def, open, blocked } = gated();
+      const rt = createRuntime({ clock, logger: { level: 'silent' }, maxConcurrentMigrations: 1, devices: [simulatedDevice({ kind: 'cpu', id: 'cpu-0' }), simulatedDevice({ kind: 'cpu', id: 'cpu-1' })] });
+      const impl = rt as unknown as { migrator: { running(): Array<{ id: string; task: string; actor: string }> } };
+      try {
+        const stay = { affinity: { prefer: [{ resource: 'cpu-0', weight: 10 }] } };
+        const a = rt.spawn(def, { id: 'a', ...stay });
+        const b = rt.spawn(def, { id: 'b', ...stay });
+        assert.equal(await rt.ask(b, 'get'), 0);
+        rt.send(a, 'block');
+        await blocked;
+        const first = rt.migrate(a, { to: 'cpu-1' }); // freezes behind a's blocked turn
+        const second = rt.migrate(b, { to: 'cpu-1' }); // waits for the one slot
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.deepEqual(impl.migrator.running().map((m) => [m.task, m.actor]), [['a', '/system/controller/mig-1']], 'b waits; a has its actor');
+        await assert.rejects(rt.migrate(b, { to: 'cpu-1' }), { code: 'GODWIT_ERR_MIGRATION_IN_PROGRESS' });
+        clock.advance(7);
+        open();
+        const [ra, rb] = await Promise.all([first, second]);
+        assert.deepEqual([ra.outcome, rb.outcome], ['committed', 'committed']);
+        assert.equal(ra.queuedMs, undefined);
+        assert.equal(rb.queuedMs, 7, 'b started once a was done');
+        assert.ok((rb.phases[0]?.atMs ?? 0) >= (ra.phases.at(-1)?.atMs ?? Infinity));
+        assert.deepEqual(impl.migrator.running(), [], 'the actors are gone with their migrations');
+        assert.deepEqual(rt.tasks().map((t) => t.resource).sort(), ['cpu-1', 'cpu-1']);
+      } finally {
+        open();
+        await rt.shutdown();
+      }
+    });
+  });
+
   describe('across nodes', function () {
     this.timeout(20_000);
     const SECRET = 'phase-timeout-secret';
