@@ -167,8 +167,21 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
       // No answer is not a no: the target may have committed. A refusal it sent is final.
       if (!(err instanceof MigrationTimeoutError || err instanceof NodeDownError)) throw err;
       report.phases.push({ phase: 'in-doubt', atMs: clock.now() });
-      const outcome = await resolveInDoubt(rt, target.node, mid, cell.id, epoch, options.phaseTimeoutMs);
-      if (outcome === 'aborted') throw new Error(`${err instanceof Error ? err.message : String(err)}; the target did not commit`);
+      const resolved = await resolveInDoubt(rt, target.node, mid, cell.id, epoch, options.phaseTimeoutMs);
+      if (resolved.outcome === 'committed' && resolved.node !== undefined) {
+        // Adopted, then its node died (the RMS re-places the task, or has): this copy lets go, and what it
+        // had queued goes to where the task is now.
+        committed = true;
+        for (const c of family) rt.letGo(c, resolved.node, resolved.epoch ?? epoch);
+        report.phases.push({ phase: 'decommission', atMs: clock.now() });
+        report.pauseMs = clock.now() - frozenAt;
+        return;
+      }
+      if (resolved.outcome === 'aborted') {
+        // The target may have reported (and dropped) the task meanwhile: the directory hears where it is.
+        rt.placementChanged(cell); // and its children
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; the target did not commit`);
+      }
     }
     committed = true;
     report.phases.push({ phase: 'redirect', atMs: clock.now() });
@@ -195,16 +208,19 @@ const IN_DOUBT_RETRY_MS = 250;
  * uncommitted migration aborted there), or, once the target is declared dead, the directory's
  * (the target reports a task it adopted before it answers the commit).
  */
-async function resolveInDoubt(rt: RuntimeImpl, node: string, mid: string, taskId: string, epoch: number, timeoutMs: number): Promise<'committed' | 'aborted'> {
+async function resolveInDoubt(rt: RuntimeImpl, node: string, mid: string, taskId: string, epoch: number, timeoutMs: number): Promise<{ outcome: 'committed' | 'aborted'; node?: string; epoch?: number }> {
   const cluster = rt.cluster!;
   for (;;) {
     if (!cluster.isMember(node)) {
+      // The target adopted the task if the directory has it at the new epoch or later: there, or
+      // wherever the RMS re-placed it since. No entry: it went down with its node (or was never
+      // adopted), and the frozen copy here is the only one.
       const entry = await cluster.lookupDirectory(taskId, timeoutMs);
-      return entry && entry.node === node && entry.epoch >= epoch ? 'committed' : 'aborted';
+      return entry && entry.epoch >= epoch ? { outcome: 'committed', node: entry.node, epoch: entry.epoch } : { outcome: 'aborted' };
     }
     try {
       const answer = (await cluster.request(node, MigrationRequests.outcome, { mid }, timeoutMs)) as { outcome?: unknown } | null;
-      return answer?.outcome === 'committed' ? 'committed' : 'aborted';
+      return { outcome: answer?.outcome === 'committed' ? 'committed' : 'aborted' };
     } catch (err) {
       rt.log.warn({ err, task: taskId, peer: node, mid }, 'a migration commit is in doubt: the target does not answer; asking again');
       await new Promise<void>((resolve) => rt.clock.setTimer(resolve, IN_DOUBT_RETRY_MS));

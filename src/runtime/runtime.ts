@@ -37,7 +37,7 @@ import type { Runtime, SpawnOptions, TaskInfo } from './runtime-api.js';
 export type { Runtime, SpawnOptions, TaskInfo } from './runtime-api.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { RuntimeClusterHost } from './cluster/runtime-host.js';
-import { handOff, placementChanged } from './cluster/task-moves.js';
+import { handOff, letGo, placementChanged } from './cluster/task-moves.js';
 import type { DirEntry } from './cluster/types.js';
 import type { CodecRegistry } from '../codecs/registry.js';
 import { cborDecode, cborEncode } from '../codecs/cbor.js';
@@ -409,6 +409,11 @@ export class RuntimeImpl implements Runtime, CellHost {
   }
 
   /** A cell moved to another resource (re-placement): the directory hears of it. */
+  /** A frozen cell whose task already lives on at `node` lets go of it (see task-moves.ts). */
+  letGo(cell: TaskCell, node: string, epoch: number): void {
+    letGo(this, cell, node, epoch);
+  }
+
   placementChanged(cell: TaskCell): void {
     placementChanged(this, cell);
   }

@@ -63,6 +63,63 @@ describe('Runtime#migrate phase timeouts', () => {
     });
   });
 
+  describe('commit in doubt, target gone', function () {
+    this.timeout(20_000);
+
+    it('a target that commits, then leaves before its answer arrives: the source learns from the RMS that it is gone without the task and resumes it', async () => {
+      const SECRET = 'in-doubt-secret';
+      const common = { auth: { secret: SECRET }, logger: { level: 'silent' as const }, heartbeatIntervalMs: 50, failureTimeoutMs: 60_000, monitor: false as const };
+      const { def } = gated();
+      // The RMS declares a silent node dead after 300 ms.
+      const rms = createRuntime({ ...common, failureTimeoutMs: 300, name: 'rms', rms: true, devices: [], tasks: [def as never] });
+      await rms.ready;
+      const clock = createManualClock();
+      const src = createRuntime({ ...common, clock, name: 's', join: rms.url!, devices: [simulatedDevice({ kind: 'cpu', id: 's/cpu-0' })], tasks: [def as never] });
+      const dst = createRuntime({ ...common, name: 't', join: rms.url!, devices: [simulatedDevice({ kind: 'cpu', id: 't/cpu-0' })], tasks: [def as never] });
+      let dstUp = true;
+      try {
+        await Promise.all([src.ready, dst.ready]);
+        await until([rms, src, dst], () => [rms, src, dst].every((n) => n.nodes().length === 3));
+        const ref = src.spawn(def, { id: 'doubt', affinity: { prefer: [{ resource: 's/cpu-0', weight: 100 }] } });
+        src.send(ref, 'inc');
+        assert.equal(await src.ask(ref, 'get'), 1);
+        const receiver = (dst as unknown as { migrationReceiver: { answer(kind: string, p: Record<string, unknown>): unknown } }).migrationReceiver;
+        const answer = receiver.answer.bind(receiver);
+        let committedThere: () => void = () => {};
+        const committed = new Promise<void>((resolve) => (committedThere = resolve));
+        receiver.answer = (k, p) => {
+          const out = answer(k, p);
+          if (k !== 'mig.commit') return out;
+          void Promise.resolve(out).then(() => committedThere());
+          return new Promise(() => {}); // the answer never leaves
+        };
+        const moving = src.migrate(ref, { to: 't/cpu-0', phaseTimeoutMs: 2000 });
+        await committed;
+        // The target leaves (its tasks stop with it) before the source heard anything.
+        await dst.shutdown();
+        dstUp = false;
+        let report: Awaited<typeof moving> | undefined;
+        void moving.then((r) => (report = r));
+        // The source's phase timer and its asking again run on its manual clock.
+        for (let i = 0; i < 400 && report === undefined; i++) {
+          clock.advance(250);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        assert.ok(report, 'the doubt ended');
+        assert.equal(report.outcome, 'aborted');
+        assert.match(report.reason ?? '', /the target did not commit/);
+        assert.ok(report.phases.some((p) => p.phase === 'in-doubt'));
+        src.send(ref, 'inc');
+        assert.equal(await src.ask(ref, 'get'), 2, 'the task resumed at the source, its state intact');
+        assert.equal(await rms.ask(ref, 'get'), 2, 'and the directory finds it there again');
+      } finally {
+        await src.shutdown();
+        if (dstUp) await dst.shutdown();
+        await rms.shutdown();
+      }
+    });
+  });
+
   describe('concurrency', () => {
     it('runs at most maxConcurrentMigrations at once, the rest in arrival order, each with its actor under /system/controller while in flight', async () => {
       const clock = createManualClock();

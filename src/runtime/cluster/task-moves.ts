@@ -61,6 +61,23 @@ export function handOff(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: nu
   }
 }
 
+/**
+ * A frozen cell whose task lives on elsewhere already (a commit in doubt that the directory
+ * settled after the target died and the RMS re-placed the task): it leaves this node, and what it
+ * had queued is routed to where the task is now, in order.
+ */
+export function letGo(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: number): void {
+  const cluster = rt.cluster!;
+  cell.status = 'stopped';
+  cell.fence('migrated');
+  rt.directory.delete(cell.id);
+  cell.parent?.children.delete(cell.id);
+  cell.resource.detach(cell);
+  rt.system.stop(cell.handle);
+  cluster.learn(cell.id, node, epoch);
+  for (const { msg, reply, stamp } of cell.mailbox.drain()) cluster.route(cell.id, msg, reply, stamp);
+}
+
 /** A cell moved to another resource (re-placement): the directory hears of it. */
 export function placementChanged(rt: RuntimeImpl, cell: TaskCell): void {
   const report = (c: TaskCell) => {
