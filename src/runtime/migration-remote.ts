@@ -159,18 +159,18 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     const inputs = family.map((c) => [c.id, portable(c.input)]);
     // A child moving alone stays its parent's child: the target learns where its parent is.
     const parent = cell.parent ? { node: rt.name, id: cell.parent.id } : (cell.remoteParent ?? null);
-    try {
-      // Each member's measured cost per device kind goes along (its predicted performance elsewhere).
+    // Each member's measured cost per device kind goes along (its predicted performance elsewhere).
     const cost = Object.fromEntries(family.map((c) => [c.id, Object.fromEntries(c.cost)]));
-    await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent, cost, log: finalLog });
+    try {
+      await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent, cost, log: finalLog });
     } catch (err) {
       // No answer is not a no: the target may have committed. A refusal it sent is final.
       if (!(err instanceof MigrationTimeoutError || err instanceof NodeDownError)) throw err;
       report.phases.push({ phase: 'in-doubt', atMs: clock.now() });
       const resolved = await resolveInDoubt(rt, target.node, mid, cell.id, epoch, options.phaseTimeoutMs);
       if (resolved.outcome === 'committed' && resolved.node !== undefined) {
-        // Adopted, then its node died (the RMS re-places the task, or has): this copy lets go, and what it
-        // had queued goes to where the task is now.
+        // Adopted, then its node died (the RMS re-places the task, or has): this copy lets go,
+        // and what it had queued goes to where the task is now.
         committed = true;
         for (const c of family) rt.letGo(c, resolved.node, resolved.epoch ?? epoch);
         report.phases.push({ phase: 'decommission', atMs: clock.now() });
