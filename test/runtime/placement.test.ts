@@ -122,10 +122,13 @@ describe('placement', () => {
     const c = rt.spawn(matmul, { affinity: { require: { kinds: ['cpu'] } } });
     const g = rt.spawn(matmul, { affinity: { require: { kinds: ['gpu'] } } });
     assert.equal(await rt.ask(c, 'go'), 'ran on cpu');
+    const asked = performance.now();
     assert.equal(await rt.ask(g, 'go'), 'ran on gpu');
+    const round = performance.now() - asked;
     const [cpu, gpu] = rt.resources();
     assert.ok(cpu!.busyMs >= 5, `cpu busy ${cpu!.busyMs}`);
-    // Same work, ten times the speed: a tenth of the time the kernel ran (plus the call's own overhead).
-    assert.ok(gpu!.busyMs >= ran['gpu']! / 10 && gpu!.busyMs < (ran['gpu']! + 2) / 10, `gpu busy ${gpu!.busyMs} for a kernel that ran ${ran['gpu']} ms`);
+    // Same work, ten times the speed: a tenth of the time the kernel ran, which lies between the
+    // spin itself and the whole ask around it (a loaded machine may preempt in between).
+    assert.ok(gpu!.busyMs >= ran['gpu']! / 10 && gpu!.busyMs <= round / 10, `gpu busy ${gpu!.busyMs} for a kernel that ran ${ran['gpu']} ms in an ask of ${round} ms`);
   });
 });
