@@ -17,6 +17,7 @@ import { unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
 import { MigrationRequests } from './migration-remote.js';
 import { replay } from './migration-replay.js';
+import { PartitionedState } from '../codecs/partitioned-state.js';
 
 /** Largest state a migration moves across nodes (2 GiB, the snapshot envelope's own limit). */
 const MAX_STATE_BYTES = 2 ** 31;
@@ -150,6 +151,11 @@ export class MigrationReceiver {
         }
         return { received: assembler.progress.received };
       }
+      case MigrationRequests.delta: {
+        const m = this.expect(mid);
+        this.enqueueDelta(m, p['delta']);
+        return m.chain.then(() => ({ applied: true }));
+      }
       case MigrationRequests.log: {
         const m = this.expect(mid);
         const replayed = this.enqueueLog(m, p['log']);
@@ -180,6 +186,7 @@ export class MigrationReceiver {
     const m = this.expect(mid);
     // Pre-copy's last piece of log comes with the commit: replayed after the rounds before it.
     if (p['log'] instanceof Uint8Array) this.enqueueLog(m, p['log']);
+    if (p['delta'] instanceof Uint8Array) this.enqueueDelta(m, p['delta']);
     await m.chain;
     if (this.outcomes.get(mid) === 'aborted') throw new InvalidArgumentError('commit', `migration ${mid} was aborted while its log was replayed`);
     if (!m.restored || !m.bytes) throw new InvalidArgumentError('commit', 'the snapshot is not complete');
@@ -219,6 +226,16 @@ export class MigrationReceiver {
     }
     this.outcomes.set(mid, 'committed');
     return { committed: true };
+  }
+
+  /** Queues a delta of a PartitionedState's changed partitions for the shadow state, after the rounds before. */
+  private enqueueDelta(m: Incoming, bytes: unknown): void {
+    if (!m.restored) throw new InvalidArgumentError('delta', 'a delta before the snapshot is complete');
+    const delta = cborDecode(bytes as Uint8Array);
+    m.chain = m.chain.then(() => {
+      if (!(m.state instanceof PartitionedState)) throw new InvalidArgumentError('delta', `task ${m.id}'s restored state is not a PartitionedState`);
+      m.state.applyDelta(delta);
+    });
   }
 
   /** Queues a round of logged messages for replay on the shadow state, after the rounds before; their count. */

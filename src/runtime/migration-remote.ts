@@ -33,6 +33,7 @@ import type { RuntimeImpl } from './runtime.js';
 import type { MigrationReport } from './migration.js';
 import type { NodeCandidate } from './cluster/candidates.js';
 import { streamChunks } from './migration-stream.js';
+import { PartitionedState } from '../codecs/partitioned-state.js';
 import { withTimeout } from './timeout.js';
 import { bumpCopier, warmBuffer } from './warm-buffer.js';
 
@@ -43,6 +44,7 @@ export const MigrationRequests = {
   commit: 'mig.commit',
   abort: 'mig.abort',
   outcome: 'mig.outcome',
+  delta: 'mig.delta',
   start: 'mig.start',
 } as const;
 
@@ -86,6 +88,14 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
   let committed = false;
   let frozenAt = 0;
   const restarts = cell.restartCount;
+  // A task whose state is a PartitionedState pre-copies by deltas of its changed partitions: no
+  // log to replay, so its `receive` need not be deterministic.
+  const partitioned = family.length === 1 && cell.state instanceof PartitionedState ? cell.state : undefined;
+  let version = 0;
+  const checkPartitioned = () => {
+    if (cell.restartCount !== restarts || cell.status === 'stopped') throw new Error('the task crashed during pre-copy');
+    if (cell.state !== partitioned) throw new Error('the task replaced its PartitionedState during pre-copy: its deltas no longer follow');
+  };
   /**
    * `frozen`: the family takes no turn until commit or abort, so its large byte arrays can be
    * streamed in place. Otherwise (pre-copy) they are copied, at this turn, into `scratch`.
@@ -102,6 +112,11 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     } else bytes = cborEncode(family.map((c) => [c.id, snapshotState(c.def, c.state, { registry: rt.codecs })]));
     // The chunk's payload is the request's last field: it goes into the link's frame uncopied till then.
     report.bytes += await streamChunks(bytes, ({ head, payload }, index) => ask(MigrationRequests.chunk, index === 0 ? { mid, head, meta, body: NO_BYTES } : { mid, head, body: NO_BYTES }, payload));
+  };
+  const sendDelta = async (delta: unknown) => {
+    const encoded = cborEncode(delta);
+    await ask(MigrationRequests.delta, { mid, delta: encoded });
+    report.bytes += encoded.byteLength;
   };
   const sendLog = async (log: unknown[]) => {
     const encoded = cborEncode(log);
@@ -126,15 +141,32 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
       // buffer warmed beforehand, a slice per turn: the copy is the only stall the task sees.
       const last = cell.snapshot?.bytes.byteLength ?? 0;
       const scratch = last >= WARM_MIN_BYTES ? await warmBuffer(last + Math.max(WARM_SPARE_BYTES, Math.ceil(last / 256)), () => cell.status === 'stopped') : undefined;
-      // The snapshot and the log start at the same turn boundary: the task serves on meanwhile.
-      cell.migrationLog = [];
-      await sendSnapshot(false, scratch);
-      while (report.preCopyRounds < options.maxRounds && cell.migrationLog.length > options.maxFinalMessages) {
-        const log = cell.migrationLog;
+      // The snapshot and the deltas (or the log) start at the same turn boundary: the task serves on meanwhile.
+      if (partitioned) {
+        report.preCopy = 'partitions';
+        version = partitioned.version;
+      } else {
+        report.preCopy = 'log';
         cell.migrationLog = [];
-        await sendLog(log);
-        report.preCopyRounds++;
-        if (cell.restartCount !== restarts || cell.status === 'stopped') throw new Error('the task crashed during pre-copy');
+      }
+      await sendSnapshot(false, scratch);
+      if (partitioned) {
+        // Deltas: the partitions changed since the last round, until few changes are left.
+        while (report.preCopyRounds < options.maxRounds && partitioned.version - version > options.maxFinalMessages) {
+          const delta = partitioned.deltaSince(version);
+          version = partitioned.version;
+          await sendDelta(delta);
+          report.preCopyRounds++;
+          checkPartitioned();
+        }
+      } else {
+        while (report.preCopyRounds < options.maxRounds && (cell.migrationLog?.length ?? 0) > options.maxFinalMessages) {
+          const log = cell.migrationLog ?? [];
+          cell.migrationLog = [];
+          await sendLog(log);
+          report.preCopyRounds++;
+          if (cell.restartCount !== restarts || cell.status === 'stopped') throw new Error('the task crashed during pre-copy');
+        }
       }
     }
     report.phases.push({ phase: 'freeze', atMs: clock.now() });
@@ -142,9 +174,14 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     await withTimeout(rt.clock, Promise.all(family.map((c) => c.freeze())), options.phaseTimeoutMs, timeout('the turn in flight'));
     if (family.some((c) => c.status === 'stopped')) throw new Error('the task (or one of its children) stopped while freezing');
     if (cell.restartCount !== restarts) throw new Error('the task crashed during the migration');
-    // Pre-copy: the last piece of log rides with the commit (one round trip in the pause, not two).
+    // Pre-copy: the last delta (or piece of log) rides with the commit (one round trip in the pause, not two).
     let finalLog: Uint8Array | null = null;
-    if (options.mode === 'pre-copy') {
+    let finalDelta: Uint8Array | null = null;
+    if (options.mode === 'pre-copy' && partitioned) {
+      checkPartitioned();
+      finalDelta = cborEncode(partitioned.deltaSince(version));
+      report.bytes += finalDelta.byteLength;
+    } else if (options.mode === 'pre-copy') {
       finalLog = cborEncode(cell.migrationLog ?? []);
       cell.migrationLog = undefined;
       report.bytes += finalLog.byteLength;
@@ -162,7 +199,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     // Each member's measured cost per device kind goes along (its predicted performance elsewhere).
     const cost = Object.fromEntries(family.map((c) => [c.id, Object.fromEntries(c.cost)]));
     try {
-      await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent, cost, log: finalLog });
+      await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent, cost, log: finalLog, delta: finalDelta });
     } catch (err) {
       // No answer is not a no: the target may have committed. A refusal it sent is final.
       if (!(err instanceof MigrationTimeoutError || err instanceof NodeDownError)) throw err;

@@ -44,6 +44,8 @@ export interface MigrationReport {
   reason?: string;
   /** The target's node, when it is another node. */
   node?: string;
+  /** Across nodes with pre-copy: what followed the snapshot, `partitions` (deltas of a PartitionedState's changed partitions) or `log` (the messages handled, replayed). */
+  preCopy?: 'log' | 'partitions';
   /** Time it waited for a free slot (`maxConcurrentMigrations`) before it started, ms; absent when none. */
   queuedMs?: number;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createRuntime, defineTask, simulatedDevice, type Runtime, type TaskRef } from '../../src/index.js';
+import { PartitionedState, createRuntime, defineTask, simulatedDevice, type Runtime, type TaskRef } from '../../src/index.js';
 import { counter } from '../fixtures.js';
 import { nextEvent, until } from '../helpers.js';
 
@@ -75,6 +75,49 @@ describe('Runtime#migrate across nodes', function () {
     assert.deepEqual(await Promise.all(answers), Array.from({ length: 400 }, (_, i) => i + 1), 'each ask answered once, in order');
     assert.deepEqual(await rms.ask(ref, { type: 'dump' }), Array.from({ length: 400 }, (_, i) => i));
     assert.deepEqual(b.tasks().filter((t) => t.id === 'precopied').map((t) => t.epoch), [1]);
+  });
+
+  it('pre-copies a PartitionedState by deltas of its changed partitions: a receive that is not deterministic moves exactly', async () => {
+    type Msg = { op: 'roll'; key: string } | { op: 'get'; key: string };
+    // Each roll stores a fresh random number and answers it: a replayed log would roll others.
+    const dice = defineTask<PartitionedState<number | Uint8Array>, Msg, unknown>({
+      name: 'dice',
+      init: () => new PartitionedState<number | Uint8Array>({ partitionCount: 16 }).set('ballast', new Uint8Array(4 * 2 ** 20)),
+      snapshot: (st) => st.fullSnapshot(),
+      restore: (snap) => PartitionedState.fromSnapshot<number | Uint8Array>(snap),
+      receive(st, msg, ctx) {
+        if (msg.op === 'roll') {
+          const value = Math.random();
+          st.set(msg.key, value);
+          ctx.reply(value);
+        } else ctx.reply(st.get(msg.key) ?? null);
+        return st;
+      },
+    });
+    for (const n of [rms, a, b]) n.register(dice as never);
+    const ref = a.spawn(dice, { id: 'dice-1', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    const rolled: Array<Promise<number>> = [];
+    for (let i = 0; i < 50; i++) rolled.push(rms.ask<number>(ref, { op: 'roll', key: `k${i}` }));
+    await Promise.all(rolled);
+    let settled = false;
+    const moving = a.migrate(ref, { to: 'b/fpga-0', mode: 'pre-copy', maxFinalMessages: 0 }).finally(() => (settled = true));
+    // Rolls keep coming while the state streams, so some are handled at the source after its snapshot.
+    const keys: string[] = Array.from({ length: 50 }, (_, i) => `k${i}`);
+    for (let i = 50; !settled; i++) {
+      keys.push(`k${i % 200}`);
+      rolled.push(rms.ask<number>(ref, { op: 'roll', key: `k${i % 200}` }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const report = await moving;
+    assert.equal(report.outcome, 'committed', report.reason);
+    assert.equal(report.preCopy, 'partitions');
+    assert.ok(keys.length > 60, `${keys.length - 50} rolls during the move`);
+    const answers = await Promise.all(rolled);
+    // The last roll of each key is what the task holds there now.
+    const last = new Map<string, number>();
+    answers.forEach((v, i) => last.set(keys[i]!, v));
+    for (const [key, value] of last) assert.equal(await rms.ask(ref, { op: 'get', key }), value, key);
+    assert.deepEqual(b.tasks().filter((t) => t.id === 'dice-1').map((t) => t.resource), ['b/fpga-0']);
   });
 
   it('moves a task with its children across nodes; the family answers there with its state', async () => {
