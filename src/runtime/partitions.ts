@@ -54,7 +54,7 @@ export async function movePartitions(rt: RuntimeImpl, cell: TaskCell, options: M
   if (ids.length === 0 || ids.some((p) => !(cell.state as PartitionedState).owns(p))) {
     throw new InvalidArgumentError('options.partitions', `task ${cell.id} does not hold all of partitions ${ids.join(', ')}`);
   }
-  if (options.to !== undefined && !rt.resourceActors.has(options.to) && rt.cluster) return splitToNode(rt, cell, ids, options.to, id);
+  if (options.to !== undefined && !rt.resourceActors.has(options.to) && rt.cluster) return splitToNode(rt, cell, ids, options.to, id, options.mode ?? 'pre-copy');
   const target = options.to === undefined ? undefined : rt.resourceActors.get(options.to);
   if (!target) throw new UnknownResourceError(options.to ?? '(none given)');
   const r = report(id, cell, target.id);
@@ -83,13 +83,15 @@ export async function movePartitions(rt: RuntimeImpl, cell: TaskCell, options: M
 /**
  * Across nodes: the group is split off on the task's own resource, then migrated to `to` as a
  * child moved alone (it stays the task's child, supervised from here; messages for its keys
- * route to it through the cluster). Should that migration abort, the group merges back.
+ * route to it through the cluster). Should that migration abort, the group merges back. By
+ * default the group pre-copies (its state is a PartitionedState: by deltas, nothing replayed), so
+ * it keeps serving its keys while its partitions stream; the split's own pause is in memory.
  */
-async function splitToNode(rt: RuntimeImpl, cell: TaskCell, ids: number[], to: string, id: string): Promise<MigrationReport> {
+async function splitToNode(rt: RuntimeImpl, cell: TaskCell, ids: number[], to: string, id: string, mode: 'pre-copy' | 'stop-and-copy'): Promise<MigrationReport> {
   const t0 = rt.clock.now();
   const local = await movePartitions(rt, cell, { partitions: ids, to: cell.resource.id }, id);
   const group = cell.partitionOwners.get(ids[0]!)!;
-  const moved = await rt.migrator.migrate(group.id, { to });
+  const moved = await rt.migrator.migrate(group.id, { to, mode });
   const r: MigrationReport = { ...moved, id, task: cell.id, from: cell.resource.id, granularity: 'partitions', pauseMs: local.pauseMs + moved.pauseMs, totalMs: rt.clock.now() - t0 };
   if (moved.outcome === 'committed') r.to = `${to} (${group.id})`;
   else if (rt.directory.get(group.id) === group) await movePartitions(rt, group, { merge: true }, id);
@@ -102,7 +104,7 @@ async function splitToNode(rt: RuntimeImpl, cell: TaskCell, ids: number[], to: s
  */
 export async function mergeFromNode(rt: RuntimeImpl, task: TaskCell, groupId: string, id: string): Promise<MigrationReport> {
   const t0 = rt.clock.now();
-  const back = await rt.migrator.migrate(groupId, { to: task.resource.id });
+  const back = await rt.migrator.migrate(groupId, { to: task.resource.id, mode: 'pre-copy' });
   const group = rt.directory.get(groupId);
   if (back.outcome !== 'committed' || !group) return { ...back, id, granularity: 'partitions' };
   const r = await movePartitions(rt, group, { merge: true }, id);

@@ -94,6 +94,7 @@ describe('Runtime#migrate with partitions (across nodes)', function () {
     assert.equal(split.outcome, 'committed', split.reason);
     assert.equal(split.granularity, 'partitions');
     assert.equal(split.node, 'b');
+    assert.equal(split.preCopy, 'partitions', 'the group pre-copies by deltas, serving its keys meanwhile');
     const group = b.tasks().find((t) => t.id.startsWith('kv-x/partitions-'))!;
     assert.deepEqual([group.resource, group.parent], ['b/gpu-0', 'kv-x']);
     assert.deepEqual(a.tasks().map((t) => t.id), ['kv-x']);
