@@ -24,6 +24,24 @@ function gated() {
   return { def, open: () => open(), blocked };
 }
 
+/** A target's migration request handler (tests replace it to stall or lose answers). */
+type Receiver = { answer(kind: string, p: Record<string, unknown>): unknown };
+
+/**
+ * Makes `receiver` (whose own handler is `answer`) commit for real but never answer a commit;
+ * resolves once it has committed. `hold` gets a way to settle the unanswered request at cleanup.
+ */
+function loseCommitAnswer(receiver: Receiver, answer: Receiver['answer'], hold: (settle: () => void) => void = () => {}): Promise<void> {
+  return new Promise<void>((committed) => {
+    receiver.answer = (k, p) => {
+      const out = answer(k, p);
+      if (k !== 'mig.commit') return out;
+      void Promise.resolve(out).then(() => committed());
+      return new Promise((resolve) => hold(() => resolve({})));
+    };
+  });
+}
+
 describe('Runtime#migrate phase timeouts', () => {
   describe('within a node', () => {
     it('aborts a freeze that outlasts phaseTimeoutMs (a turn in flight that never ends); the task goes on where it was', async () => {
@@ -83,16 +101,8 @@ describe('Runtime#migrate phase timeouts', () => {
         const ref = src.spawn(def, { id: 'doubt', affinity: { prefer: [{ resource: 's/cpu-0', weight: 100 }] } });
         src.send(ref, 'inc');
         assert.equal(await src.ask(ref, 'get'), 1);
-        const receiver = (dst as unknown as { migrationReceiver: { answer(kind: string, p: Record<string, unknown>): unknown } }).migrationReceiver;
-        const answer = receiver.answer.bind(receiver);
-        let committedThere: () => void = () => {};
-        const committed = new Promise<void>((resolve) => (committedThere = resolve));
-        receiver.answer = (k, p) => {
-          const out = answer(k, p);
-          if (k !== 'mig.commit') return out;
-          void Promise.resolve(out).then(() => committedThere());
-          return new Promise(() => {}); // the answer never leaves
-        };
+        const receiver = (dst as unknown as { migrationReceiver: Receiver }).migrationReceiver;
+        const committed = loseCommitAnswer(receiver, receiver.answer.bind(receiver));
         const moving = src.migrate(ref, { to: 't/cpu-0', phaseTimeoutMs: 2000 });
         await committed;
         // The target leaves (its tasks stop with it) before the source heard anything.
@@ -162,8 +172,7 @@ describe('Runtime#migrate phase timeouts', () => {
     let dst: Runtime;
     let clock: ManualClock;
     /** The target's request handler, replaced by tests that make it stall. */
-    type Receiver = { answer(kind: string, p: Record<string, unknown>): unknown; shadows(): string[] };
-    let receiver: Receiver;
+    let receiver: Receiver & { shadows(): string[] };
     let answer: Receiver['answer'];
     let opened: Array<() => void> = [];
 
@@ -179,7 +188,7 @@ describe('Runtime#migrate phase timeouts', () => {
       await Promise.all([src.ready, dst.ready]);
       await until([rms, dst], () => [rms, dst].every((n) => n.nodes().length === 3));
       await until([src], () => src.nodes().length === 3);
-      receiver = (dst as unknown as { migrationReceiver: Receiver }).migrationReceiver;
+      receiver = (dst as unknown as { migrationReceiver: Receiver & { shadows(): string[] } }).migrationReceiver;
       answer = receiver.answer.bind(receiver);
     });
 
@@ -260,15 +269,8 @@ describe('Runtime#migrate phase timeouts', () => {
 
     it('a commit whose answer is lost is in doubt: the source asks the target, learns it committed, and hands over (the task runs at one end only)', async () => {
       const { ref } = await spawnAt('t-lost-answer');
-      let committedThere: () => void = () => {};
-      const committed = new Promise<void>((resolve) => (committedThere = resolve));
-      receiver.answer = (k, p) => {
-        const out = answer(k, p);
-        if (k !== 'mig.commit') return out;
-        // The target commits; its answer never reaches the source.
-        void Promise.resolve(out).then(() => committedThere());
-        return new Promise((resolve) => opened.push(() => resolve({})));
-      };
+      // The target commits; its answer never reaches the source.
+      const committed = loseCommitAnswer(receiver, answer, (settle) => opened.push(settle));
       const moving = src.migrate(ref, { to: 't/cpu-0', phaseTimeoutMs: 2000 });
       await committed;
       src.send(ref, 'inc'); // queued at the frozen source: it must reach the target, once

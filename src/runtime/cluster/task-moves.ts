@@ -36,13 +36,7 @@ export function spawnRemote(rt: RuntimeImpl, target: NodeCandidate, def: TaskDef
  */
 export function handOff(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: number, mid: string): void {
   const cluster = rt.cluster!;
-  cell.status = 'stopped';
-  cell.fence('migrated');
-  rt.directory.delete(cell.id);
-  cell.parent?.children.delete(cell.id);
-  cell.resource.detach(cell);
-  rt.system.stop(cell.handle);
-  cluster.learn(cell.id, node, epoch);
+  leave(rt, cell, node, epoch);
   cluster.handedOff(cell.id, node);
   // What was queued here goes ahead of anything that reached the target directly: one
   // envelope, then the marker that lets the target take its held messages.
@@ -67,15 +61,19 @@ export function handOff(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: nu
  * had queued is routed to where the task is now, in order.
  */
 export function letGo(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: number): void {
-  const cluster = rt.cluster!;
+  leave(rt, cell, node, epoch);
+  for (const { msg, reply, stamp } of cell.mailbox.drain()) rt.cluster!.route(cell.id, msg, reply, stamp);
+}
+
+/** The cell stops here for good (its epoch is stale) and this node learns where the task is now. */
+function leave(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: number): void {
   cell.status = 'stopped';
   cell.fence('migrated');
   rt.directory.delete(cell.id);
   cell.parent?.children.delete(cell.id);
   cell.resource.detach(cell);
   rt.system.stop(cell.handle);
-  cluster.learn(cell.id, node, epoch);
-  for (const { msg, reply, stamp } of cell.mailbox.drain()) cluster.route(cell.id, msg, reply, stamp);
+  rt.cluster!.learn(cell.id, node, epoch);
 }
 
 /** A cell moved to another resource (re-placement): the directory hears of it. */
