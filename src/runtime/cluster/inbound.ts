@@ -62,8 +62,8 @@ function onControl(node: ClusterNode, link: Link, kind: string, payload: unknown
       node.host.restoreRequested(p['tasks'] as never);
       return;
     case Control.flush:
-      // Behind every straggler this node forwarded for that sender (some may still wait here): on to the new owner.
-      node.router.flushThroughHere(String(p['task']), String(p['to']), String(p['from']));
+      // Behind every straggler this node forwarded for that sender: on to the new owner.
+      node.trySend(String(p['to']), [Env.control, Control.flushArrive, { task: p['task'], from: p['from'] }]);
       return;
     case Control.flushArrive:
       if (p['from'] === node.id) node.host.migrationFlushed(String(p['task']));

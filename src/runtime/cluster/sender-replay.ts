@@ -18,12 +18,6 @@ export interface Outgoing {
   reply: Reply | undefined;
   stamp?: Stamp | undefined;
   bytes?: Uint8Array;
-  /**
-   * Not a message: a flush marker that passed through here while this node held messages for the
-   * task back (locating it, or waiting out a move). It goes on (`flush-arrive` to `to`) when
-   * they do, behind them.
-   */
-  marker?: { to: string; from: string };
 }
 
 /** The SEQ envelope of a stamped send; `origin` is left out when the receiving link's peer is it. */

@@ -112,10 +112,6 @@ export class TaskRouter {
     // No such task: what this node kept for it will never be delivered.
     if (node === null) this.node.replay?.forget(taskId);
     for (const out of waiting) {
-      if (out.marker) {
-        this.passMarker(taskId, out.marker);
-        continue;
-      }
       const { msg, reply, stamp } = out;
       if (node === null) this.unknownTask(taskId, msg, reply);
       else if (node === this.node.id) this.node.host.deliverLocal(taskId, msg, reply, stamp) || this.unknownTask(taskId, msg, reply);
@@ -227,9 +223,7 @@ export class TaskRouter {
     if (!sw) return [];
     this.switching.delete(taskId);
     sw.timer.cancel();
-    // A marker that waited goes on now (the task starts over elsewhere; its wait is moot too).
-    for (const out of sw.queue) if (out.marker) this.passMarker(taskId, out.marker);
-    return sw.queue.filter((out) => !out.marker);
+    return sw.queue;
   }
 
   /** The node a task lives on as far as this node knows (its cache, or the RMS's directory). */
@@ -260,10 +254,6 @@ export class TaskRouter {
     this.switching.delete(taskId);
     sw.timer.cancel();
     for (const out of sw.queue) {
-      if (out.marker) {
-        this.passMarker(taskId, out.marker);
-        continue;
-      }
       const { msg, reply } = out;
       try {
         this.routeOut(taskId, out);
@@ -286,37 +276,15 @@ export class TaskRouter {
    * waiting out an earlier move's stragglers is handed back, in order, to be delivered here.
    */
   takeQueued(taskId: string): Array<{ msg: unknown; reply: Reply | undefined }> {
-    const queued = this.locating.get(taskId) ?? [];
+    const out = this.locating.get(taskId) ?? [];
     this.locating.delete(taskId);
     const sw = this.switching.get(taskId);
     if (sw) {
       sw.timer.cancel();
       this.switching.delete(taskId);
-      queued.push(...sw.queue);
-    }
-    // Markers that waited here go on now: everything queued before them is this node's to deliver.
-    const out: Outgoing[] = [];
-    for (const q of queued) {
-      if (q.marker) this.passMarker(taskId, q.marker);
-      else out.push(q);
+      out.push(...sw.queue);
     }
     return out;
-  }
-
-  /**
-   * A flush marker (sent through this node by `from`, for the task's new owner `to`) arrived: it
-   * goes on to `to` behind every message this node forwarded for the task, so when this node still
-   * holds some back (locating the task, or waiting out a move of its own), it waits behind them.
-   */
-  flushThroughHere(taskId: string, to: string, from: string): void {
-    const marker = { to, from };
-    const queue = this.switching.get(taskId)?.queue ?? this.locating.get(taskId);
-    if (queue) queue.push({ msg: undefined, reply: undefined, marker });
-    else this.passMarker(taskId, marker);
-  }
-
-  private passMarker(taskId: string, marker: { to: string; from: string }): void {
-    this.node.trySend(marker.to, [Env.control, Control.flushArrive, { task: taskId, from: marker.from }]);
   }
 
   /**
