@@ -1,4 +1,6 @@
 /** Shared test helpers: quiet runtimes on simulated devices, and awaiting events instead of sleeping. */
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import {
   createManualClock,
   createRuntime,
@@ -61,4 +63,17 @@ export function recordEvents(rt: Runtime, types?: RuntimeEventType[]): RuntimeEv
 /** Lets queued turns run: nact schedules each turn with setImmediate. */
 export async function settle(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Ends a child node process the way the fixtures expect (stdin closes), SIGKILL after 5 s; a
+ * child that already exited (or was killed) is left as it is.
+ */
+export async function endChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.stdin!.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }

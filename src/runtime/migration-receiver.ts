@@ -17,6 +17,7 @@ import { unmetConstraint } from './placement.js';
 import type { RuntimeImpl } from './runtime.js';
 import { MigrationRequests } from './migration-remote.js';
 import { replay } from './migration-replay.js';
+import { warmBuffer, withSpare } from './warm-buffer.js';
 import { PartitionedState } from '../codecs/partitioned-state.js';
 
 /** Largest state a migration moves across nodes (2 GiB, the snapshot envelope's own limit). */
@@ -30,12 +31,6 @@ const OUTCOMES_KEPT = 4096;
 
 /** A state of at least this many bytes (by its last snapshot) gets its buffer made at propose (4 MiB). */
 const PREPARE_MIN_BYTES = 4 * 2 ** 20;
-/** Bytes of that buffer touched per event-loop turn, so its page faults are taken before the stream (4 MiB). */
-const PREPARE_SLICE_BYTES = 4 * 2 ** 20;
-
-const PREPARE_SPARE_BYTES = 64 * 1024;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Longest a migrated task holds direct arrivals waiting for its source's forwarded queue, ms. */
 const REDIRECT_WAIT_MS = 10_000;
@@ -266,15 +261,9 @@ export class MigrationReceiver {
   private async prepareBuffer(mid: string, bytes: number): Promise<void> {
     const m = this.incoming.get(mid);
     if (!m) return;
-    // Some room to spare: a state a few bytes longer than its last snapshot still fits.
-    const raw = Buffer.allocUnsafeSlow(bytes + Math.max(PREPARE_SPARE_BYTES, Math.ceil(bytes / 256)));
-    const buffer = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-    for (let at = 0; at < buffer.byteLength; at += PREPARE_SLICE_BYTES) {
-      if (this.incoming.get(mid) !== m) return;
-      buffer.fill(0, at, Math.min(buffer.byteLength, at + PREPARE_SLICE_BYTES));
-      await nextTurn();
-    }
-    if (!m.assembler) m.buffer = buffer;
+    // Its pages touched a slice per turn, while the source has not started (see warm-buffer.ts).
+    const buffer = await warmBuffer(withSpare(bytes), () => this.incoming.get(mid) !== m);
+    if (buffer && !m.assembler) m.buffer = buffer;
   }
 
   /** A family's bundle: one snapshot envelope per member, restored each with its own definition. */

@@ -35,7 +35,7 @@ import type { NodeCandidate } from './cluster/candidates.js';
 import { streamChunks } from './migration-stream.js';
 import { PartitionedState } from '../codecs/partitioned-state.js';
 import { withTimeout } from './timeout.js';
-import { bumpCopier, warmBuffer } from './warm-buffer.js';
+import { bumpCopier, warmBuffer, withSpare } from './warm-buffer.js';
 
 export const MigrationRequests = {
   propose: 'mig.propose',
@@ -52,8 +52,6 @@ const NO_BYTES = new Uint8Array(0);
 
 /** Pre-copy warms a buffer for the snapshot's copy of a state whose last snapshot is at least this big (4 MiB). */
 const WARM_MIN_BYTES = 4 * 2 ** 20;
-/** Room to spare in it: a state a little larger than its last snapshot still fits. */
-const WARM_SPARE_BYTES = 64 * 1024;
 
 export interface RemoteMigrationOptions {
   /** `stop-and-copy` (default) freezes the task for the whole copy; `pre-copy` streams while it serves, then replays its log. */
@@ -140,7 +138,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
       // The snapshot copies the state's large byte arrays (one copy, no encode of them) into a
       // buffer warmed beforehand, a slice per turn: the copy is the only stall the task sees.
       const last = cell.snapshot?.bytes.byteLength ?? 0;
-      const scratch = last >= WARM_MIN_BYTES ? await warmBuffer(last + Math.max(WARM_SPARE_BYTES, Math.ceil(last / 256)), () => cell.status === 'stopped') : undefined;
+      const scratch = last >= WARM_MIN_BYTES ? await warmBuffer(withSpare(last), () => cell.status === 'stopped') : undefined;
       // The snapshot and the deltas (or the log) start at the same turn boundary: the task serves on meanwhile.
       if (partitioned) {
         report.preCopy = 'partitions';

@@ -9,6 +9,11 @@ export const WARM_SLICE_BYTES = 4 * 2 ** 20;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** `bytes` and some room to spare (64 KiB, or 1/256 of it): a state a little larger than its last snapshot still fits. */
+export function withSpare(bytes: number): number {
+  return bytes + Math.max(64 * 1024, Math.ceil(bytes / 256));
+}
+
 /**
  * A buffer of `bytes` with every page touched, `WARM_SLICE_BYTES` a turn; undefined if
  * `cancelled()` turns true on the way (the caller no longer wants it).

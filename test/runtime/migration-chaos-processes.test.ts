@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime, type TaskRef } from '../../src/index.js';
 import { sequenced, type SeqState } from '../fixtures/chaos-tasks.js';
-import { until } from '../helpers.js';
+import { endChild, until } from '../helpers.js';
 
 const script = fileURLToPath(new URL('../fixtures/chaos-node.js', import.meta.url));
 const SECRET = 'chaos-processes-secret';
@@ -45,12 +44,8 @@ async function start(args: string[]): Promise<ChaosNode> {
 }
 
 async function stop(n: ChaosNode | undefined): Promise<void> {
-  if (!n || n.child.exitCode !== null || n.child.signalCode !== null) return;
-  const exited = once(n.child, 'exit');
-  n.child.stdin!.end();
-  const timer = setTimeout(() => n.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  if (!n) return;
+  await endChild(n.child);
   n.rl.close();
 }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createRuntime, isGodwitError, simulatedDevice, type Runtime, type TaskRef } from '../../src/index.js';
 import type { RuntimeImpl } from '../../src/runtime/runtime.js';
 import { keeper, sequenced, type SeqState } from '../fixtures/chaos-tasks.js';
-import { nextEvent, until } from '../helpers.js';
+import { endChild, nextEvent, until } from '../helpers.js';
 
 const script = fileURLToPath(new URL('../fixtures/replay-node.js', import.meta.url));
 const SECRET = 'replay-test-secret';
@@ -33,12 +33,7 @@ async function start(args: string[]): Promise<NodeProcess> {
 }
 
 async function stop(n: NodeProcess | undefined): Promise<void> {
-  if (!n || n.child.exitCode !== null || n.child.signalCode !== null) return;
-  const exited = once(n.child, 'exit');
-  n.child.stdin!.end();
-  const timer = setTimeout(() => n.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  if (n) await endChild(n.child);
 }
 
 /** Asks for a task's report until it answers; while it is re-placed asks fail fast with typed errors (each a real round trip). */
