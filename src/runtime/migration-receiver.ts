@@ -199,6 +199,7 @@ export class MigrationReceiver {
       const entry = { id: f.id, task: f.def.name, node: this.rt.name, resource: m.resource, epoch: root ? Number(p['epoch']) : (f.epoch ?? Number(p['epoch'])), parent: root ? (parentHere?.id ?? null) : f.parent };
       const applied = (p['applied'] as Record<string, Record<string, number>> | undefined)?.[f.id];
       const cell = this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined, inputs.get(f.id), applied);
+      if (Array.isArray(p['unsequenced']) && p['unsequenced'].includes(f.id)) cell.sequenced = false;
       const cost = (p['cost'] as Record<string, Record<string, { ms: number; messages: number }>> | undefined)?.[f.id];
       for (const [kind, c] of Object.entries(cost ?? {})) if (Number.isFinite(c?.ms) && Number.isFinite(c?.messages)) cell.cost.set(kind, { ms: Number(c.ms), messages: Number(c.messages) });
       if (root && remoteParent && !parentHere) {

@@ -197,7 +197,9 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     // Each member's measured cost per device kind goes along (its predicted performance elsewhere).
     const cost = Object.fromEntries(family.map((c) => [c.id, Object.fromEntries(c.cost)]));
     try {
-      await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, parent, cost, log: finalLog, delta: finalDelta });
+      // Members that see only part of each sender's stream (a split partitioned task) stay unsequenced.
+      const unsequenced = family.filter((c) => !c.sequenced).map((c) => c.id);
+      await ask(MigrationRequests.commit, { mid, epoch, affinity: rt.affinities.get(cell) ?? null, inputs, applied, unsequenced, parent, cost, log: finalLog, delta: finalDelta });
     } catch (err) {
       // No answer is not a no: the target may have committed. A refusal it sent is final.
       if (!(err instanceof MigrationTimeoutError || err instanceof NodeDownError)) throw err;

@@ -39,7 +39,9 @@ export async function movePartitions(rt: RuntimeImpl, cell: TaskCell, options: M
     (task.state as PartitionedState).merge((cell.state as PartitionedState).fullSnapshot());
     for (const [p, owner] of [...task.partitionOwners]) if (owner === cell) task.partitionOwners.delete(p);
     r.phases.push({ phase: 'commit', atMs: rt.clock.now() });
-    for (const { msg, reply, stamp } of cell.mailbox.drain()) rt.deliver(task, msg, reply, stamp);
+    // Without their stamps: the task applied later seqs of the same streams for its own keys, so
+    // it would take these for replays and drop them.
+    for (const { msg, reply } of cell.drainAll()) rt.deliver(task, msg, reply);
     rt.stopCell(cell, 'requested');
     task.thaw();
     r.pauseMs = rt.clock.now() - t0;
@@ -67,7 +69,7 @@ export async function movePartitions(rt: RuntimeImpl, cell: TaskCell, options: M
   const group = rt.spawnPartitionGroup(cell, target, groupState);
   for (const p of ids) cell.partitionOwners.set(p, group);
   // What was already queued for those partitions goes to the group, in order; the rest stays.
-  for (const { msg, reply, stamp } of cell.mailbox.drain()) {
+  for (const { msg, reply, stamp } of cell.drainAll()) {
     const owner = ownerOf(cell, msg);
     if (!owner.mailbox.push(msg, reply, stamp)) rt.deadLetter(owner.id, msg, 'mailbox-full');
   }

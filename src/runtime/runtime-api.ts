@@ -35,10 +35,13 @@ export interface TaskInfo {
   status: TaskCell['status'];
   /** Placement epoch: +1 on every re-placement or move. */
   epoch: number;
+  /** Messages waiting: the mailbox, plus stamped ones that came ahead of their sender's stream. */
   mailboxDepth: number;
   processed: number;
   /** Replayed messages dropped because the task had applied them already (after a node death). */
   duplicates: number;
+  /** Stamped messages given up on: gaps in a sender's stream that no message filled within 5 s (lost on the way). */
+  gapsSkipped: number;
   /** Size of the task's last snapshot in bytes (its state in its codec, with the envelope); null before the first. */
   stateBytes: number | null;
   restarts: number;

@@ -347,8 +347,11 @@ export class RuntimeImpl implements Runtime, CellHost {
   send(to: TaskRef, msg: unknown, reply?: Reply): void {
     this.assertUp();
     const cell = this.lookup(to);
-    if (cell) this.deliver(cell, msg, reply);
-    else if (this.cluster) this.cluster.route(to.id, msg, reply);
+    if (cell) {
+      // Behind this node's sends to the task from when it lived elsewhere, if any are still on their way.
+      const applied = reply === undefined && this.cluster && cell.sequenced ? cell.applied.get(this.name) : undefined;
+      this.deliver(cell, msg, reply, applied === undefined ? undefined : this.cluster!.stampLocal(cell.id, applied, msg));
+    } else if (this.cluster) this.cluster.route(to.id, msg, reply);
     else {
       this.deadLetter(to.id, msg, 'unknown-task');
       reply?.reject(new UnknownTaskError(to.id));

@@ -21,6 +21,9 @@ import { dirEntry } from './cluster/runtime-host.js';
 import { remoteCandidates, spawnRemote } from './cluster/task-moves.js';
 import type { DirEntry } from './cluster/types.js';
 
+/** What a partition group's id has between its task's id and its number. */
+const PARTITION_GROUP = '/partitions-';
+
 export class TaskCells {
   private seq = 0;
   private groups = 0;
@@ -55,8 +58,9 @@ export class TaskCells {
 
   /** A partition group of `task` on `resource`, holding `state` (no init): a child task of it. */
   spawnPartitionGroup(task: TaskCell, resource: ResourceActor, state: unknown): TaskCell {
-    const id = `${task.id}/partitions-${++this.groups}`;
+    const id = `${task.id}${PARTITION_GROUP}${++this.groups}`;
     const group = this.createCell(task.def, id, resource, task, undefined, undefined, { epoch: 0, restore: undefined, adopt: { state, snapshot: undefined } });
+    task.sequenced = false; // each now sees part of every sender's stream (see TaskCell.sequenced)
     group.takeSnapshot();
     return group;
   }
@@ -108,6 +112,7 @@ export class TaskCells {
     const log = rt.log.child({ task: id });
     const cell = new TaskCell(ref, def, resource, parent, input, supervision, overflow, capacity, rt, log);
     cell.prepareCodec();
+    if (id.includes(PARTITION_GROUP)) cell.sequenced = false; // it sees part of each sender's stream
     rt.affinities.set(cell, affinity);
     // A child on another resource than its parent (a partition group) hangs under that resource's actor.
     cell.handle = rt.system.spawn(parent && parent.resource === resource ? parent.handle : resource.handle, `task:${parent ? id.slice(parent.id.length + 1) : id}`, () => cell.onTurn());
@@ -156,7 +161,7 @@ export class TaskCells {
     cell.parent?.children.delete(cell.id);
     cell.resource.detach(cell);
     rt.system.stop(cell.handle);
-    for (const { msg, reply } of cell.mailbox.drain()) {
+    for (const { msg, reply } of cell.drainAll()) {
       rt.deadLetter(cell.id, msg, 'stopped');
       reply?.reject(new TaskStoppedError(cell.id, reason));
     }

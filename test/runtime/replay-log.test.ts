@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { ReplayBufferFullError, defineTask, isGodwitError } from '../../src/index.js';
+import { PartitionedState, ReplayBufferFullError, defineTask, isGodwitError } from '../../src/index.js';
+import { GAP_WAIT_MS } from '../../src/actors/task-cell.js';
 import { ReplayLog } from '../../src/runtime/cluster/replay-log.js';
 import type { RuntimeImpl } from '../../src/runtime/runtime.js';
 import { decodeFrame, frameOf } from '../../src/runtime/transport/frames.js';
-import { quietRuntime } from '../helpers.js';
+import { manualRuntime, quietRuntime } from '../helpers.js';
 
 describe('ReplayLog', () => {
   describe('#stamp', () => {
@@ -114,6 +115,95 @@ describe('TaskCell applied map', () => {
       assert.equal(rt.tasks().find((x) => x.id === 'd')?.duplicates, 2);
       assert.ok(cell.takeSnapshot());
       assert.deepEqual(cell.snapshot?.applied, { n1: 4, n2: 1 });
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('applies a stamped message that came ahead of its sender\'s stream after the ones before it; other senders and local sends go on meanwhile', async () => {
+    const rt = quietRuntime({ tasks: [dump] });
+    try {
+      const impl = rt as unknown as RuntimeImpl;
+      const ref = rt.spawn(dump, { id: 'o' });
+      const cell = impl.directory.get('o')!;
+      impl.deliver(cell, 10, undefined, { origin: 'n1', seq: 1 });
+      impl.deliver(cell, 40, undefined, { origin: 'n1', seq: 4 });
+      impl.deliver(cell, 30, undefined, { origin: 'n1', seq: 3 });
+      impl.deliver(cell, 99, undefined, { origin: 'n2', seq: 1 });
+      rt.send(ref, 5);
+      assert.deepEqual(await rt.ask(ref, 'get'), [10, 99, 5]);
+      assert.equal(rt.tasks().find((x) => x.id === 'o')?.mailboxDepth, 2, 'the two early ones count as waiting');
+      impl.deliver(cell, 20, undefined, { origin: 'n1', seq: 2 });
+      impl.deliver(cell, 30, undefined, { origin: 'n1', seq: 3 }); // a replay of one that waited
+      assert.deepEqual(await rt.ask(ref, 'get'), [10, 99, 5, 20, 30, 40]);
+      const info = rt.tasks().find((x) => x.id === 'o')!;
+      assert.deepEqual([info.mailboxDepth, info.duplicates, info.gapsSkipped], [0, 1, 0]);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('gives up on a gap that stays open for GAP_WAIT_MS: what waited goes on, the gap is counted, and its late message counts as a replay', async () => {
+    const { rt, clock } = manualRuntime({ tasks: [dump] });
+    try {
+      const impl = rt as unknown as RuntimeImpl;
+      const ref = rt.spawn(dump, { id: 'g' });
+      const cell = impl.directory.get('g')!;
+      impl.deliver(cell, 10, undefined, { origin: 'n1', seq: 1 });
+      impl.deliver(cell, 40, undefined, { origin: 'n1', seq: 4 });
+      assert.deepEqual(await rt.ask(ref, 'get'), [10]);
+      clock.advance(GAP_WAIT_MS - 1);
+      assert.deepEqual(await rt.ask(ref, 'get'), [10], 'still waiting');
+      clock.advance(1);
+      assert.deepEqual(await rt.ask(ref, 'get'), [10, 40]);
+      impl.deliver(cell, 20, undefined, { origin: 'n1', seq: 2 });
+      impl.deliver(cell, 50, undefined, { origin: 'n1', seq: 5 });
+      assert.deepEqual(await rt.ask(ref, 'get'), [10, 40, 50]);
+      const info = rt.tasks().find((x) => x.id === 'g')!;
+      assert.deepEqual([info.gapsSkipped, info.duplicates, info.mailboxDepth], [2, 1, 0]);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('a split partitioned task and its partition group take the parts of a stream they see without waiting for the rest; a merge keeps the group\'s waiting ones', async () => {
+    type Msg = { key: string; v: number } | { get: string };
+    const lists = defineTask<PartitionedState<number[]>, Msg, unknown>({
+      name: 'lists',
+      partitionKey: (m) => ('get' in m ? m.get : m.key),
+      init: () => new PartitionedState<number[]>({ partitionCount: 4 }),
+      snapshot: (s) => s.fullSnapshot(),
+      restore: (snap) => PartitionedState.fromSnapshot<number[]>(snap),
+      receive(s, m, ctx) {
+        if ('get' in m) ctx.reply(s.get(m.get) ?? []);
+        else s.set(m.key, [...(s.get(m.key) ?? []), m.v]);
+        return s;
+      },
+    });
+    const rt = quietRuntime({ tasks: [lists] });
+    try {
+      const impl = rt as unknown as RuntimeImpl;
+      const ref = rt.spawn(lists, { id: 'p', affinity: { prefer: [{ kind: 'cpu' }] } });
+      await rt.ask(ref, { get: 'none' }); // started
+      const state = impl.directory.get('p')!.state as PartitionedState<number[]>;
+      const [mine, theirs] = [0, 1].map((p) => Array.from({ length: 64 }, (_, k) => `k${k}`).find((k) => state.partitionOf(k) === p)!) as [string, string];
+      const report = await rt.migrate(ref, { to: 'gpu-0', partitions: [1] });
+      assert.equal(report.outcome, 'committed', report.reason);
+      const cell = impl.directory.get('p')!;
+      const group = rt.tasks().find((t) => t.id !== 'p')!;
+      impl.deliver(cell, { key: mine, v: 1 }, undefined, { origin: 'n1', seq: 1 });
+      impl.deliver(cell, { key: theirs, v: 2 }, undefined, { origin: 'n1', seq: 2 });
+      impl.deliver(cell, { key: mine, v: 3 }, undefined, { origin: 'n1', seq: 3 });
+      assert.deepEqual(await rt.ask(ref, { get: mine }), [1, 3]);
+      assert.deepEqual(await rt.ask(ref, { get: theirs }), [2]);
+      // The group is slow: its next one waits there while the task goes past it; a merge keeps it.
+      await impl.directory.get(group.id)!.freeze();
+      impl.deliver(cell, { key: theirs, v: 4 }, undefined, { origin: 'n1', seq: 4 });
+      impl.deliver(cell, { key: mine, v: 5 }, undefined, { origin: 'n1', seq: 5 });
+      assert.deepEqual(await rt.ask(ref, { get: mine }), [1, 3, 5]);
+      assert.equal((await rt.migrate(group.ref, { merge: true })).outcome, 'committed');
+      assert.deepEqual(await rt.ask(ref, { get: theirs }), [2, 4]);
+      assert.ok(rt.tasks().every((t) => t.gapsSkipped === 0 && t.duplicates === 0));
     } finally {
       await rt.shutdown();
     }

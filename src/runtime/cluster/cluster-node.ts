@@ -331,6 +331,11 @@ export class ClusterNode {
     return this.router.expectReply(node, taskId, reply);
   }
 
+  /** A plain send to a task here that must wait for this node's earlier sends to it (see TaskRouter.stampLocal). */
+  stampLocal(taskId: string, applied: number, msg: unknown): Stamp | undefined {
+    return this.router.stampLocal(taskId, applied, msg);
+  }
+
   /** Sends a stream's kept messages again, in order, to `node` (or hands them to the task here). */
   resendStream(taskId: string, node: string, covered: number): void {
     this.router.resendStream(taskId, node, covered);

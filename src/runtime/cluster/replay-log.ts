@@ -124,6 +124,11 @@ export class ReplayLog {
     return kept;
   }
 
+  /** Seq of the last message stamped for `taskId` (0: none). */
+  lastSeq(taskId: string): number {
+    return this.streams.get(taskId)?.last ?? 0;
+  }
+
   isBlocked(taskId: string): boolean {
     return this.streams.get(taskId)?.blocked === true;
   }

@@ -41,7 +41,7 @@ export function handOff(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: nu
   // What was queued here goes ahead of anything that reached the target directly: one
   // envelope, then the marker that lets the target take its held messages.
   // Stamped sends keep their (origin, seq): [msg, askId | null, seq?, origin?].
-  const items = cell.mailbox.drain().map(({ msg, reply, stamp }) => {
+  const items = cell.drainAll().map(({ msg, reply, stamp }) => {
     const askId = reply ? cluster.expectReply(node, cell.id, reply) : null;
     return stamp ? [msg, askId, stamp.seq, stamp.origin] : [msg, askId];
   });
@@ -62,7 +62,7 @@ export function handOff(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: nu
  */
 export function letGo(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: number): void {
   leave(rt, cell, node, epoch);
-  for (const { msg, reply, stamp } of cell.mailbox.drain()) rt.cluster!.route(cell.id, msg, reply, stamp);
+  for (const { msg, reply, stamp } of cell.drainAll()) rt.cluster!.route(cell.id, msg, reply, stamp);
 }
 
 /** The cell stops here for good (its epoch is stale) and this node learns where the task is now. */

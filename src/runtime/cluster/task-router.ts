@@ -217,6 +217,20 @@ export class TaskRouter {
     }
   }
 
+  /**
+   * The stamp of a plain send to a task that lives here now, while sends this node made to it
+   * when it lived elsewhere (stamped; `applied` of them applied so far) are not all applied:
+   * stamped and kept as they were, the send waits in the task for them (TaskCell.sequenced)
+   * instead of overtaking them. Undefined when none is outstanding.
+   */
+  stampLocal(taskId: string, applied: number, msg: unknown): Stamp | undefined {
+    const replay = this.node.replay;
+    if (!replay || replay.lastSeq(taskId) <= applied) return undefined;
+    // Kept ones that could not be sent (their link was down) are due here now, before this one.
+    if (replay.isBlocked(taskId)) this.resendStream(taskId, this.node.id, applied);
+    return { origin: this.node.id, seq: replay.stamp(taskId, msg).seq };
+  }
+
   /** Cancels a sender's wait for a moved task's stragglers; returns what waited (re-placement). */
   takeSwitching(taskId: string): Outgoing[] {
     const sw = this.switching.get(taskId);

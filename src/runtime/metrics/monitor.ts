@@ -164,7 +164,7 @@ export class Monitoring {
     for (const c of r.cells) {
       processed += c.processed;
       handlerMs += c.handlerMs;
-      queueDepth += c.mailbox.length;
+      queueDepth += c.queued;
       if (c.custom.size === 0) continue;
       for (const [name, value] of c.custom) custom.set(name, (custom.get(name) ?? 0) + value);
     }
