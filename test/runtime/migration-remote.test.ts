@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { PartitionedState, createRuntime, defineTask, simulatedDevice, type Runtime, type TaskRef } from '../../src/index.js';
 import { counter } from '../fixtures.js';
 import { nextEvent, until } from '../helpers.js';
+import type { RuntimeImpl } from '../../src/runtime/runtime.js';
 
 const SECRET = 'migration-test-secret';
 const unknownHere = defineTask({ ...counter, name: 'only-on-a' });
@@ -279,6 +280,28 @@ describe('Runtime#migrate across nodes', function () {
       assert.equal((await moving).outcome, 'committed');
       assert.deepEqual(await b.ask(ref, { type: 'dump' }), Array.from({ length: sent }, (_, i) => i), `${mode}: every message once, in order`);
     }
+  });
+
+  it('stamps a send to a task that just arrived here while this node\'s earlier sends to it are still on their way, so it waits behind them', async () => {
+    const ref = a.spawn(counter, { id: 'arrival', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    for (let i = 0; i < 5; i++) b.send(ref, { type: 'log', value: i });
+    assert.deepEqual(await b.ask(ref, { type: 'dump' }), [0, 1, 2, 3, 4]);
+    assert.equal((await a.migrate(ref, { to: 'b/fpga-0' })).outcome, 'committed');
+    const impl = b as unknown as RuntimeImpl;
+    const replay = impl.cluster!.replay!;
+    const cell = impl.directory.get('arrival')!;
+    assert.equal(cell.applied.get('b'), 5);
+    // A send of b's, stamped while the task was on a, that has not come back yet:
+    const late = replay.stamp('arrival', { type: 'log', value: 5 });
+    b.send(ref, { type: 'log', value: 6 });
+    assert.equal(replay.lastSeq('arrival'), 7, 'the local send was stamped behind it');
+    assert.deepEqual(await b.ask(ref, { type: 'dump' }), [0, 1, 2, 3, 4], 'and waits for it');
+    impl.deliver(cell, late.msg, undefined, { origin: 'b', seq: late.seq });
+    assert.deepEqual(await b.ask(ref, { type: 'dump' }), [0, 1, 2, 3, 4, 5, 6]);
+    b.send(ref, { type: 'log', value: 7 });
+    assert.deepEqual(await b.ask(ref, { type: 'dump' }), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(replay.lastSeq('arrival'), 7, 'with nothing on its way, a local send is not stamped');
+    await b.stop(ref);
   });
 
   it('is started from the RMS for a task another node hosts', async () => {

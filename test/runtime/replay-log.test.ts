@@ -88,6 +88,15 @@ describe('ReplayLog', () => {
       assert.equal(log.stats.messages, 0);
       assert.equal(log.stamp('x', 'again').seq, 4);
     });
+
+    it('gives the seq of a refused last message back, so the task does not wait for it', () => {
+      const log = new ReplayLog('s', Infinity);
+      for (let i = 0; i < 3; i++) log.stamp('x', i);
+      log.discard('x', 3);
+      assert.equal(log.lastSeq('x'), 2);
+      assert.equal(log.stamp('x', 'next').seq, 3);
+      assert.deepEqual(log.pending('x').map((e) => [e.seq, e.msg]), [[1, 0], [2, 1], [3, 'next']]);
+    });
   });
 });
 

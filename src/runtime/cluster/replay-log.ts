@@ -97,10 +97,15 @@ export class ReplayLog {
     return s ? s.entries.slice(s.head) : [];
   }
 
-  /** Drops one kept message that will never be delivered (refused by its link, or its task is unknown). */
+  /**
+   * Drops one kept message that will never be delivered (refused by its link, or its task is
+   * unknown). The stream's last one gives its seq back: the next send takes it, so the task does
+   * not wait for a seq that never comes (a task applies each stream in order).
+   */
   discard(taskId: string, seq: number): void {
     const s = this.streams.get(taskId);
     if (!s) return;
+    if (seq === s.last) s.last--;
     const i = s.entries.findIndex((e, k) => k >= s.head && e.seq === seq);
     if (i < 0) return;
     this.release(s.entries[i]!, false);
