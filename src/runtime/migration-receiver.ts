@@ -199,6 +199,10 @@ export class MigrationReceiver {
       const entry = { id: f.id, task: f.def.name, node: this.rt.name, resource: m.resource, epoch: root ? Number(p['epoch']) : (f.epoch ?? Number(p['epoch'])), parent: root ? (parentHere?.id ?? null) : f.parent };
       const applied = (p['applied'] as Record<string, Record<string, number>> | undefined)?.[f.id];
       const cell = this.rt.adoptTask(f.def, entry, f.state, { bytes: f.bytes!, takenAtMs: now }, root ? ((p['affinity'] as never) ?? undefined) : undefined, inputs.get(f.id), applied);
+      // The task has applied none of this node's stream yet: what this node sent it is all still
+      // on its way, and the task waits for it from the first such seq (TaskCell.sequenced).
+      const own = this.rt.cluster?.replay;
+      if (own && !cell.applied.has(this.rt.name) && own.lastSeq(f.id) > 0) cell.applied.set(this.rt.name, own.beforePending(f.id));
       if (Array.isArray(p['unsequenced']) && p['unsequenced'].includes(f.id)) cell.sequenced = false;
       const cost = (p['cost'] as Record<string, Record<string, { ms: number; messages: number }>> | undefined)?.[f.id];
       for (const [kind, c] of Object.entries(cost ?? {})) if (Number.isFinite(c?.ms) && Number.isFinite(c?.messages)) cell.cost.set(kind, { ms: Number(c.ms), messages: Number(c.messages) });
@@ -219,6 +223,8 @@ export class MigrationReceiver {
       // behind them through the source says when they are all back (so local sends keep their order).
       const flushed = !this.rt.cluster?.flushThrough(source, f.id);
       this.holding.set(key, { taskId: f.id, timer, redirected: false, flushed });
+      // What this node kept for the task and could not send (its link was down) is due here now.
+      if (own?.isBlocked(f.id)) this.rt.cluster!.resendStream(f.id, this.rt.name, cell.applied.get(this.rt.name) ?? 0);
     }
     this.outcomes.set(mid, 'committed');
     return { committed: true };

@@ -304,6 +304,22 @@ describe('Runtime#migrate across nodes', function () {
     await b.stop(ref);
   });
 
+  it('orders a send behind this node\'s first sends to a task that arrives here before any of them reached it', async () => {
+    const ref = a.spawn(counter, { id: 'early-arrival', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    assert.equal(await a.ask(ref, { type: 'get' }), 0);
+    const impl = b as unknown as RuntimeImpl;
+    const replay = impl.cluster!.replay!;
+    // b's first send to the task, stamped while the task was on a, still on its way:
+    const first = replay.stamp('early-arrival', { type: 'log', value: 0 });
+    assert.equal((await a.migrate(ref, { to: 'b/fpga-0' })).outcome, 'committed');
+    const cell = impl.directory.get('early-arrival')!;
+    b.send(ref, { type: 'log', value: 1 });
+    assert.deepEqual(await b.ask(ref, { type: 'dump' }), [], 'the local send waits for the first');
+    impl.deliver(cell, first.msg, undefined, { origin: 'b', seq: first.seq });
+    assert.deepEqual(await b.ask(ref, { type: 'dump' }), [0, 1]);
+    await b.stop(ref);
+  });
+
   it('is started from the RMS for a task another node hosts', async () => {
     const ref: TaskRef = rms.spawn(counter, { id: 'remote-controlled', input: 1, affinity: { prefer: [{ resource: 'b/fpga-0', weight: 10 }] } });
     rms.send(ref, { type: 'inc' });

@@ -129,6 +129,13 @@ export class ReplayLog {
     return kept;
   }
 
+  /** The seq before the first kept message of `taskId`'s stream (its last seq when nothing is kept). */
+  beforePending(taskId: string): number {
+    const s = this.streams.get(taskId);
+    if (!s) return 0;
+    return s.head < s.entries.length ? s.entries[s.head]!.seq - 1 : s.last;
+  }
+
   /** Seq of the last message stamped for `taskId` (0: none). */
   lastSeq(taskId: string): number {
     return this.streams.get(taskId)?.last ?? 0;
