@@ -4,10 +4,14 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
 /**
- * Node flags for every child, from `GODWIT_BENCH_CHILD_FLAGS` (space-separated), e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the other processes of a run.
+ * Node flags for every child: this process's heap sizing flags, then `GODWIT_BENCH_CHILD_FLAGS`
+ * (space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the other processes.
  */
-const childFlags = (process.env['GODWIT_BENCH_CHILD_FLAGS'] ?? '').split(' ').filter((f) => f.length > 0);
+const childFlags = [
+  // A heap sized on this process's command line (docs/migration.md, "The pause and V8's heap") sizes the other nodes' too.
+  ...process.execArgv.filter((f) => /^--(initial-old-space-size|max-old-space-size|max-semi-space-size)=/.test(f)),
+  ...(process.env['GODWIT_BENCH_CHILD_FLAGS'] ?? '').split(' ').filter((f) => f.length > 0),
+];
 
 /** Starts `node args...` and resolves with the first JSON object it prints on stdout. */
 export async function startChild(args: string[]): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {

@@ -94,6 +94,7 @@ export const bench: Bench = {
     const sizes = sizesEnv ? sizesEnv.split(',').map((m) => Number(m) * MiB) : quick ? [MiB] : [MiB, 64 * MiB, 256 * MiB];
     const moves = Number(process.env['GODWIT_BENCH_MIGRATION_MOVES'] ?? (quick ? 4 : 8));
     if (!Number.isInteger(moves) || moves < 1) throw new Error('GODWIT_BENCH_MIGRATION_MOVES must be a positive integer');
+    const trace = process.env['GODWIT_BENCH_MIGRATION_TRACE'] === '1';
     const modes = (process.env['GODWIT_BENCH_MIGRATION_MODES'] ?? 'pre-copy,stop-and-copy').split(',') as Mode[];
     if (modes.length === 0 || !modes.every((m) => m === 'pre-copy' || m === 'stop-and-copy')) throw new Error('GODWIT_BENCH_MIGRATION_MODES must list pre-copy and/or stop-and-copy');
     const rt = createRuntime({
@@ -152,6 +153,12 @@ export const bench: Bench = {
           load.tag = 'between';
           if (report.outcome !== 'committed') throw new Error(`migration aborted: ${report.reason}`);
           pauses[mode].push(report.pauseMs);
+          // GODWIT_BENCH_MIGRATION_TRACE=1: each pause over 4 ms, split into its phases, on stderr.
+          if (trace && report.pauseMs > 4) {
+            const at = (name: string) => report.phases.find((p) => p.phase === name)?.atMs ?? NaN;
+            const ms = (from: string, to: string) => (at(to) - at(from)).toFixed(1);
+            process.stderr.write(`slow pause: move ${i} (${mode} to ${to}) ${report.pauseMs.toFixed(1)} ms: freeze->commit ${ms('freeze', 'commit')}, commit->redirect ${ms('commit', 'redirect')}, redirect->decommission ${ms('redirect', 'decommission')}\n`);
+          }
           const prepare = report.phases.find((p) => p.phase === 'prepare')?.atMs ?? 0;
           const commit = report.phases.find((p) => p.phase === 'commit')?.atMs ?? 0;
           if (mode === 'stop-and-copy' && commit > prepare) rates.push(report.bytes / MiB / ((commit - prepare) / 1000));

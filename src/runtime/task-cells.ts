@@ -3,7 +3,7 @@
  * (spawned here, placed here by another node, a child, a partition group, adopted from a
  * migration, restored from a dead node's snapshot), and stopping one with its descendants.
  */
-import { DuplicateTaskError, InvalidArgumentError, TaskStoppedError, UnknownResourceError } from '../errors.js';
+import { DuplicateTaskError, InvalidArgumentError, MailboxFullError, TaskStoppedError, UnknownResourceError } from '../errors.js';
 import { TaskRef } from '../actors/ref.js';
 import { ResourceActor } from '../actors/resource.js';
 import { resolveSupervision } from '../actors/supervision.js';
@@ -77,11 +77,23 @@ export class TaskCells {
   /** Re-creates a task of a dead node here, from its snapshot when there is one (used by the RMS). */
   restoreTask(def: TaskDefinition, entry: DirEntry, snapshot: Snapshot | undefined, input?: unknown, affinity?: Affinity): void {
     const rt = this.rt;
-    if (rt.directory.has(entry.id)) return;
+    const existing = rt.directory.get(entry.id);
+    if (existing && !existing.isFrozen) return;
+    // A copy frozen by a migration whose commit is in doubt: its target adopted the task and died,
+    // and the RMS re-places it here. The RMS's word wins, as for any re-placement: the copy lets go
+    // (what queued at it goes to the restored task, in order) and the migration finds it gone.
+    const queued = existing ? existing.drainAll() : [];
+    if (existing) rt.letGo(existing, rt.name, entry.epoch);
     const parent = entry.parent ? rt.directory.get(entry.parent) : undefined;
     const local = rt.resourceActors.get(entry.resource);
     const resource = parent?.resource ?? (local?.up ? local : place(rt.resourceActors.values(), placementRequest(def, def.affinity)));
-    this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: snapshot });
+    const cell = this.createCell(def, entry.id, resource, parent, input, affinity ?? def.affinity, { epoch: entry.epoch, restore: snapshot });
+    for (const { msg, reply, stamp } of queued) {
+      if (cell.mailbox.push(msg, reply, stamp)) continue;
+      rt.deadLetter(cell.id, msg, 'mailbox-full');
+      reply?.reject(new MailboxFullError(cell.id, cell.mailbox.capacity));
+    }
+    cell.kick();
   }
 
   spawnChild(parent: TaskCell, task: AnyTaskDefinition, options: SpawnChildOptions<unknown>): TaskRef {

@@ -143,4 +143,34 @@ describe('migration chaos (three node processes)', function () {
     assert.equal(report.violations, 0);
     await until([c], () => !c.nodes().some((n) => n.node === 'p2'));
   });
+
+  it('survives the target dying right after its commit, unanswered: the RMS re-places the task onto the source, whose frozen copy gives way, and no stamped send is lost', async () => {
+    const c = coordinator!;
+    const target = children[1]!; // p1; the source is p0, which is also the RMS
+    const ref = c.spawn(sequenced, { id: 'in-doubt', affinity: { prefer: [{ resource: 'p0/cpu-0', weight: 100 }] } });
+    const N = 200;
+    for (let seq = 1; seq <= N; seq++) c.send(ref, { from: 'coordinator', seq });
+    assert.equal((await c.ask<SeqState>(ref, 'report', { timeoutMs: 10_000 })).received, N);
+    target.command('fault die-after-commit');
+    await target.next('armed');
+    const report = await c.migrate(ref, { to: 'p1/cpu-0', phaseTimeoutMs: 1000 });
+    // The target committed: the migration did, though the task ends up re-placed on the source.
+    assert.equal(report.outcome, 'committed', report.reason);
+    assert.ok(report.phases.some((p) => p.phase === 'in-doubt'), 'its commit was in doubt');
+    for (let seq = N + 1; seq <= 2 * N; seq++) c.send(ref, { from: 'coordinator', seq });
+    let s: SeqState | undefined;
+    const deadline = performance.now() + 15_000;
+    while (!s || s.received < 2 * N) {
+      try {
+        s = await c.ask<SeqState>(ref, 'report', { timeoutMs: 1000 });
+      } catch (err) {
+        if (performance.now() > deadline) throw err;
+      }
+      if (performance.now() > deadline) break;
+    }
+    assert.ok(s);
+    assert.equal(s.violations, 0, s.first.join('; '));
+    assert.deepEqual([s.last['coordinator'], s.received], [2 * N, 2 * N], 'every send once, in order');
+    assert.ok(!c.nodes().some((n) => n.node === 'p1'), 'p1 is gone');
+  });
 });

@@ -61,6 +61,7 @@ export function handOff(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: nu
  * had queued is routed to where the task is now, in order.
  */
 export function letGo(rt: RuntimeImpl, cell: TaskCell, node: string, epoch: number): void {
+  if (cell.status === 'stopped') return; // let go already (a re-placement here superseded it)
   leave(rt, cell, node, epoch);
   for (const { msg, reply, stamp } of cell.drainAll()) rt.cluster!.route(cell.id, msg, reply, stamp);
 }
