@@ -106,11 +106,7 @@ function compress(raw: Uint8Array, how: Compression): Uint8Array {
 export function sealSnapshot(options: SealOptions): Uint8Array {
   const { task, stateVersion, payload } = options;
   if (!(payload instanceof Uint8Array)) throw new InvalidArgumentError('payload', 'must be a Uint8Array');
-  if (typeof task !== 'string') throw new InvalidArgumentError('task', 'must be a string');
-  if (!Number.isInteger(stateVersion) || stateVersion < 0 || stateVersion > MAX_STATE_VERSION) {
-    throw new InvalidArgumentError('stateVersion', 'must be an integer in 0..4294967295');
-  }
-  const headerBytes = snapshotHeaderBytes(options.codec, task);
+  const headerBytes = checkedHeaderBytes(options);
   let compression: Compression = options.compress ?? Compressions.NONE;
   if (!(compression in COMPRESSION_IDS)) throw new InvalidArgumentError('compress', `must be one of ${Object.values(Compressions).join(', ')}`);
   let stored = compression === Compressions.NONE ? payload : compress(payload, compression);
@@ -122,6 +118,34 @@ export function sealSnapshot(options: SealOptions): Uint8Array {
   out.set(stored, headerBytes);
   writeSnapshotHeader(out, { task, stateVersion, codec: options.codec, compression, rawBytes: payload.byteLength, payloadBytes: stored.byteLength, payloadChecksum: crc32c(stored) });
   return out;
+}
+
+/**
+ * Wraps a payload given as pieces (their concatenation, e.g. `cborEncodeParts`' views of a state's
+ * large arrays) into an uncompressed envelope: one copy of each piece, then one checksum pass of
+ * `checksum` (default `crc32`, zlib's: several times faster than CRC-32C, flagged in the header).
+ */
+export function sealSnapshotPieces(options: Omit<SealOptions, 'payload' | 'compress'>, pieces: readonly Uint8Array[], checksum: ChecksumKind = 'crc32'): Uint8Array {
+  const headerBytes = checkedHeaderBytes(options);
+  let payloadBytes = 0;
+  for (const piece of pieces) payloadBytes += piece.byteLength;
+  const out = new Uint8Array(headerBytes + payloadBytes);
+  let at = headerBytes;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.byteLength;
+  }
+  const payloadChecksum = checksumOf(checksum, out.subarray(headerBytes));
+  writeSnapshotHeader(out, { task: options.task, stateVersion: options.stateVersion, codec: options.codec, payloadBytes, payloadChecksum, checksum });
+  return out;
+}
+
+function checkedHeaderBytes({ task, stateVersion, codec }: { task: string; stateVersion: number; codec: string }): number {
+  if (typeof task !== 'string') throw new InvalidArgumentError('task', 'must be a string');
+  if (!Number.isInteger(stateVersion) || stateVersion < 0 || stateVersion > MAX_STATE_VERSION) {
+    throw new InvalidArgumentError('stateVersion', 'must be an integer in 0..4294967295');
+  }
+  return snapshotHeaderBytes(codec, task);
 }
 
 /** Bytes of header (padding included) of an envelope for this codec and task: where its payload starts. */

@@ -18,6 +18,7 @@ import {
   UnknownCodecError,
 } from '../../src/codecs/index.js';
 import { defineTask } from '../../src/actors/task.js';
+import { cborEncode } from '../../src/codecs/cbor.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { assertCodecError, assertThrowsCode } from './codec-fixtures.js';
 
@@ -164,6 +165,38 @@ describe('Snapshots', () => {
       const bytes = snapshotState(def, { n: 41 });
       assert.equal(readSnapshotHeader(bytes).stateVersion, 3);
       assert.deepStrictEqual(restoreState(def, bytes), { n: 41 });
+    });
+  });
+
+  describe('a cbor state with large arrays', () => {
+    const blob = defineTask<{ data: Uint8Array; samples: Float64Array; n: number }, number>({
+      name: 'blob',
+      init: () => ({ data: new Uint8Array(0), samples: new Float64Array(0), n: 0 }),
+      receive: (s) => s,
+    });
+    const state = { data: new Uint8Array(300_000).map((_, i) => i * 7), samples: Float64Array.from({ length: 70_000 }, (_, i) => i / 3), n: 5 };
+
+    it('is the bytes cborEncode gives, in an envelope checksummed with CRC-32, and restores equal', () => {
+      const bytes = snapshotState(blob, state);
+      const header = readSnapshotHeader(bytes);
+      assert.deepEqual([header.codec, header.checksum, header.compression], ['cbor', 'crc32', 'none']);
+      assert.ok(Buffer.from(cborEncode(state)).equals(bytes.subarray(header.headerBytes)), 'the codec bytes');
+      assert.deepStrictEqual(restoreState(blob, bytes), state);
+      // Compressed snapshots take the encoder's path (CRC-32C), and restore equal too.
+      const deflated = snapshotState(blob, state, { compress: 'deflate' });
+      assert.equal(readSnapshotHeader(deflated).checksum, 'crc32c');
+      assert.deepStrictEqual(restoreState(blob, deflated), state);
+    });
+
+    it('is a copy: changing the state afterwards does not change the snapshot, and a flipped payload byte is caught', () => {
+      const live = { data: state.data.slice(), samples: state.samples.slice(), n: 5 };
+      const bytes = snapshotState(blob, live);
+      live.data[10] = 255 - live.data[10]!;
+      live.samples[3] = -1;
+      assert.deepStrictEqual(restoreState(blob, bytes), state);
+      const header = readSnapshotHeader(bytes);
+      bytes[header.headerBytes + 1000]! ^= 1;
+      assertThrowsCode(() => restoreState(blob, bytes), ErrorCodes.CODEC);
     });
   });
 
