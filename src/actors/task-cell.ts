@@ -152,6 +152,8 @@ export class TaskCell {
   /** Frozen by a migration: no turns until thawed; messages keep queueing in order. */
   private frozen = false;
   private idleWaiters: Array<() => void> = [];
+  /** Freezes waiting for `held` to be let go (see `freeze`). */
+  private heldWaiters: Array<() => void> = [];
   private generation = 0;
   private currentReply: Reply | undefined;
   private replyTaken = false;
@@ -184,12 +186,33 @@ export class TaskCell {
     for (const w of waiters) w();
   }
 
-  /** Stops taking turns; resolves once no turn is in flight (an async one finishes first). */
+  /**
+   * Stops taking turns; resolves once no turn is in flight (an async one finishes first) and the
+   * task holds nothing back from an earlier migration here (`held`, let go into the mailbox once
+   * that migration's source has forwarded its queue): a move away takes its whole queue along.
+   */
   freeze(): Promise<void> {
     this.frozen = true;
     this.scheduled = false;
-    if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    const idle = this.busy ? new Promise<void>((resolve) => this.idleWaiters.push(resolve)) : undefined;
+    const released = this.held ? new Promise<void>((resolve) => this.heldWaiters.push(resolve)) : undefined;
+    if (!idle && !released) return Promise.resolve();
+    return Promise.all([idle, released]).then(() => {});
+  }
+
+  /** Lets go of what an earlier migration here held back: returned in order, to be delivered. */
+  takeHeld(): Queued[] {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.heldFrom = undefined;
+    this.wakeHeldWaiters();
+    return held;
+  }
+
+  private wakeHeldWaiters(): void {
+    const waiters = this.heldWaiters;
+    this.heldWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Takes turns again (on whatever resource the cell is on now). */
@@ -221,6 +244,7 @@ export class TaskCell {
   fence(reason: string): void {
     this.generation++;
     this.setIdle();
+    this.wakeHeldWaiters();
     this.scheduled = false;
     const reply = this.currentReply;
     this.currentReply = undefined;
@@ -362,6 +386,7 @@ export class TaskCell {
     const out = this.ready;
     this.ready = [];
     for (const q of this.mailbox.drain()) out.push(q);
+    if (this.held) for (const q of this.takeHeld()) out.push(q);
     if (this.early !== undefined) {
       for (const e of this.early.values()) for (const seq of [...e.bySeq.keys()].sort((a, b) => a - b)) out.push(e.bySeq.get(seq)!);
       this.early = undefined;

@@ -7,6 +7,7 @@
 import { LRUCache } from 'lru-cache';
 import { InvalidArgumentError, UnknownTaskTypeError } from '../errors.js';
 import type { TaskDefinition } from '../actors/task.js';
+import type { TaskCell } from '../actors/task-cell.js';
 import { ChunkAssembler } from '../codecs/chunk-assembler.js';
 import { restoreState } from '../codecs/snapshot.js';
 import { snapshotHeaderBytes, writeSnapshotHeader } from '../codecs/envelope.js';
@@ -72,7 +73,7 @@ interface Incoming {
 export class MigrationReceiver {
   private readonly incoming = new Map<string, Incoming>();
   /** Adopted tasks waiting for their source's forwarded mailbox, by migration id. */
-  private readonly holding = new Map<string, { taskId: string; timer: TimerHandle; redirected: boolean; flushed: boolean }>();
+  private readonly holding = new Map<string, { taskId: string; cell: TaskCell; timer: TimerHandle; redirected: boolean; flushed: boolean }>();
   /**
    * Decided migrations, by id: `committed` here, or `aborted` (by the source, or by its question
    * about the outcome of a commit whose answer it did not get). Final: a commit for an aborted
@@ -222,7 +223,7 @@ export class MigrationReceiver {
       // This node's own sends to the task, made before it took over, went to the source: a marker
       // behind them through the source says when they are all back (so local sends keep their order).
       const flushed = !this.rt.cluster?.flushThrough(source, f.id);
-      this.holding.set(key, { taskId: f.id, timer, redirected: false, flushed });
+      this.holding.set(key, { taskId: f.id, cell, timer, redirected: false, flushed });
       // What this node kept for the task and could not send (its link was down) is due here now.
       if (own?.isBlocked(f.id)) this.rt.cluster!.resendStream(f.id, this.rt.name, cell.applied.get(this.rt.name) ?? 0);
     }
@@ -322,14 +323,17 @@ export class MigrationReceiver {
     if (!h) return;
     this.holding.delete(key);
     h.timer.cancel();
-    const cell = this.rt.directory.get(h.taskId);
-    if (!cell?.held) return;
-    const held = cell.held;
-    cell.held = undefined;
-    cell.heldFrom = undefined;
+    // The cell that holds them (a task that came back here since holds for its own migration).
+    const cell = h.cell;
+    if (!cell.held) return;
+    const held = cell.takeHeld();
+    const here = this.rt.directory.get(h.taskId) === cell;
     for (const { msg, reply, stamp } of held) {
       try {
-        this.rt.deliver(cell, msg, reply, stamp);
+        // Gone since (let go after a commit in doubt): to wherever the task is now.
+        if (here) this.rt.deliver(cell, msg, reply, stamp);
+        else if (this.rt.cluster) this.rt.cluster.route(h.taskId, msg, reply, stamp);
+        else this.rt.deadLetter(h.taskId, msg, 'unknown-task');
       } catch {
         this.rt.deadLetter(h.taskId, msg, 'mailbox-full');
       }

@@ -320,6 +320,33 @@ describe('Runtime#migrate across nodes', function () {
     await b.stop(ref);
   });
 
+  it('moves a task on while it still holds messages back from the move that brought it: they go along, in order', async () => {
+    const ref = a.spawn(counter, { id: 'hurried', affinity: { prefer: [{ resource: 'a/gpu-0', weight: 10 }] } });
+    assert.equal(await b.ask(ref, { type: 'get' }), 0);
+    // b takes the task over but hears late that a has forwarded its queue: it holds what b sends meanwhile.
+    const receiver = (b as unknown as { migrationReceiver: { redirected(key: string): void } }).migrationReceiver;
+    const redirected = receiver.redirected.bind(receiver);
+    const late: string[] = [];
+    receiver.redirected = (key) => void late.push(key);
+    try {
+      assert.equal((await a.migrate(ref, { to: 'b/fpga-0' })).outcome, 'committed');
+      for (let i = 0; i < 5; i++) b.send(ref, { type: 'log', value: i });
+      const cell = (b as unknown as RuntimeImpl).directory.get('hurried')!;
+      assert.equal(cell.held?.length, 5, 'held back');
+      const freeze = cell.freeze.bind(cell);
+      const freezing = new Promise<void>((resolve) => (cell.freeze = () => (resolve(), freeze())));
+      const onward = b.migrate(ref, { to: 'a/gpu-0' });
+      await freezing;
+      assert.equal(late.length, 1);
+      redirected(late[0]!); // the hold ends: the freeze, and the move, go on
+      assert.equal((await onward).outcome, 'committed');
+    } finally {
+      receiver.redirected = redirected;
+    }
+    assert.deepEqual(await a.ask(ref, { type: 'dump' }), [0, 1, 2, 3, 4]);
+    await a.stop(ref);
+  });
+
   it('is started from the RMS for a task another node hosts', async () => {
     const ref: TaskRef = rms.spawn(counter, { id: 'remote-controlled', input: 1, affinity: { prefer: [{ resource: 'b/fpga-0', weight: 10 }] } });
     rms.send(ref, { type: 'inc' });

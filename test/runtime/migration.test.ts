@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { counter } from '../fixtures.js';
 import { quietRuntime, recordEvents } from '../helpers.js';
+import type { RuntimeImpl } from '../../src/runtime/runtime.js';
 
 const devices = () => [
   simulatedDevice({ kind: 'cpu', id: 'cpu-0' }),
@@ -142,6 +143,44 @@ describe('Runtime#migrate (within a node)', () => {
       assert.deepEqual(listed.migrations.map((m) => m.task), ['c']);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('TaskCell#freeze while a migration here still holds messages back', () => {
+  const list = defineTask<number[], number | 'get', unknown>({
+    name: 'held-list',
+    init: () => [],
+    receive(s, n, ctx) {
+      if (n === 'get') ctx.reply(s);
+      else s.push(n);
+      return s;
+    },
+  });
+
+  it('waits for the hold to end, and a drain takes the held messages after the mailbox', async () => {
+    const rt = quietRuntime({ tasks: [list] });
+    try {
+      const impl = rt as unknown as RuntimeImpl;
+      const ref = rt.spawn(list, { id: 'h' });
+      assert.deepEqual(await rt.ask(ref, 'get'), []);
+      const cell = impl.directory.get('h')!;
+      cell.held = []; // as a migration's target does until the source has forwarded its queue
+      rt.send(ref, 1);
+      rt.send(ref, 2);
+      let frozen = false;
+      const freezing = cell.freeze().then(() => (frozen = true));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(frozen, false, 'not while it holds');
+      assert.deepEqual(cell.takeHeld().map((q) => q.msg), [1, 2]);
+      await freezing;
+      rt.send(ref, 3);
+      cell.held = [];
+      rt.send(ref, 4);
+      assert.deepEqual(cell.drainAll().map((q) => q.msg), [3, 4], 'mailbox first, then what is held');
+      assert.equal(cell.held, undefined);
+    } finally {
+      await rt.shutdown();
     }
   });
 });
