@@ -19,6 +19,7 @@ import { cborDecode, cborEncode } from '../codecs/cbor.js';
 import type { RemoteChild } from '../runtime/remote-supervision.js';
 import type { AskOptions, SpawnChildOptions, TaskContext, TaskDefinition } from './task.js';
 import { createContext, isThenable } from './task-context.js';
+import { StreamOrder } from './stream-order.js';
 
 export type CellStatus = 'starting' | 'running' | 'backoff' | 'stopped';
 
@@ -60,20 +61,6 @@ const isCodecObject = (c: unknown): boolean => typeof c === 'object' && c !== nu
 /** Messages handled on a kind of device before its measured cost replaces the declared one. */
 const COST_MIN_MESSAGES = 10;
 
-/**
- * Longest a stamped message that came ahead of its stream waits for the earlier ones, ms. Past
- * it the gap is given up on: those messages were lost on the way (a dead-lettered forward, a
- * refused send), and what waited behind them goes on.
- */
-export const GAP_WAIT_MS = 5000;
-
-/** Stamped messages of one origin that came ahead of an earlier seq of its stream. */
-interface Early {
-  /** When the wait for the missing seq began (or last made progress), ms. */
-  sinceMs: number;
-  bySeq: Map<number, Queued>;
-}
-
 export class TaskCell {
   status: CellStatus = 'starting';
   state: unknown = undefined;
@@ -110,20 +97,14 @@ export class TaskCell {
   duplicates = 0;
   /**
    * Whether stamped messages are applied in their stream's order: one that comes ahead of an
-   * earlier seq of its origin waits (at most `GAP_WAIT_MS`) for it. A message can reach a task
+   * earlier seq of its origin waits (at most `GAP_WAIT_MS`, stream-order.ts) for it. A message can reach a task
    * that moves by several paths (forwarded along a chain of earlier owners, or straight), so
    * arrival order alone does not keep a sender's order. Off for a partitioned task that split
    * and for its partition groups: each sees only part of a stream.
    */
   sequenced = true;
-  /** Seqs given up on: gaps in stamped streams that stayed open for `GAP_WAIT_MS`. */
-  gapsSkipped = 0;
-  /** Stamped messages that came ahead of their stream, by origin (undefined: none). */
-  private early: Map<string, Early> | undefined;
-  private earlyCount = 0;
-  private gapTimer: TimerHandle | undefined;
-  /** Messages whose turn came when an earlier one of their stream was applied: handled before the mailbox. */
-  private ready: Queued[] = [];
+  /** Stamped messages that came ahead of their stream, waiting (see stream-order.ts). */
+  private readonly order: StreamOrder;
   /** `processed` when the last snapshot was taken: a cell with more is dirty. */
   private processedAtSnapshot = -1;
   /** Counters and gauges the task reports through `ctx.metrics`. */
@@ -171,6 +152,7 @@ export class TaskCell {
     readonly log: Logger,
   ) {
     this.mailbox = new Mailbox(mailboxCapacity);
+    this.order = new StreamOrder(this);
     this.demand = { computeUnits: def.demand?.computeUnits ?? 1, memoryBytes: def.demand?.memoryBytes ?? 0 };
     this.ctx = createContext(this, host);
   }
@@ -229,7 +211,7 @@ export class TaskCell {
   kick(): void {
     if (this.scheduled || this.busy || this.frozen) return;
     if (this.status !== 'running' && this.status !== 'starting') return;
-    if (this.initialized && this.mailbox.length === 0 && this.ready.length === 0) return;
+    if (this.initialized && this.mailbox.length === 0 && this.order.ready.length === 0) return;
     this.scheduled = true;
     this.host.schedule(this.handle);
   }
@@ -260,7 +242,7 @@ export class TaskCell {
     const t0 = performance.now();
     const before = this.processed;
     try {
-      for (let n = 0; n < limit && (this.mailbox.length > 0 || this.ready.length > 0) && this.status === 'running' && !this.frozen; n++) {
+      for (let n = 0; n < limit && (this.mailbox.length > 0 || this.order.ready.length > 0) && this.status === 'running' && !this.frozen; n++) {
         if (!this.handleNext()) return;
       }
     } finally {
@@ -370,12 +352,12 @@ export class TaskCell {
   private markApplied(stamp: Stamp | undefined): void {
     if (stamp === undefined) return;
     this.applied.set(stamp.origin, stamp.seq);
-    if (this.early !== undefined) this.next(stamp.origin, stamp.seq + 1);
+    this.order.applied(stamp);
   }
 
   /** Messages waiting to be handled here: the mailbox, plus those that came ahead of their stream. */
   get queued(): number {
-    return this.mailbox.length + this.ready.length + this.earlyCount;
+    return this.mailbox.length + this.order.ready.length + this.order.waiting;
   }
 
   /**
@@ -383,71 +365,25 @@ export class TaskCell {
    * messages that came ahead of their stream last, by seq): a hand-off, a stop or a split.
    */
   drainAll(): Queued[] {
-    const out = this.ready;
-    this.ready = [];
+    const out = this.order.takeReady();
     for (const q of this.mailbox.drain()) out.push(q);
     if (this.held) for (const q of this.takeHeld()) out.push(q);
-    if (this.early !== undefined) {
-      for (const e of this.early.values()) for (const seq of [...e.bySeq.keys()].sort((a, b) => a - b)) out.push(e.bySeq.get(seq)!);
-      this.early = undefined;
-      this.earlyCount = 0;
-    }
-    this.gapTimer?.cancel();
-    this.gapTimer = undefined;
+    for (const q of this.order.takeEarly()) out.push(q);
     return out;
   }
 
-  /** A stamped message came ahead of an earlier seq of its stream: it waits for it. */
-  private park(msg: unknown, reply: Reply | undefined, stamp: Stamp): void {
-    this.early ??= new Map();
-    let e = this.early.get(stamp.origin);
-    if (e === undefined) this.early.set(stamp.origin, (e = { sinceMs: this.host.clock.now(), bySeq: new Map() }));
-    if (e.bySeq.has(stamp.seq)) {
-      this.duplicates++; // the same message again (a resend): one copy waits
-      return;
-    }
-    e.bySeq.set(stamp.seq, { msg, reply, stamp });
-    this.earlyCount++;
-    // Bounded like the mailbox: past its capacity the stream gives up on its gap at once.
-    if (this.earlyCount > this.mailbox.capacity) this.skipGap(stamp.origin, e);
-    else this.gapTimer ??= this.host.clock.setTimer(() => this.gapsExpired(), GAP_WAIT_MS);
+  /** Seqs given up on: gaps in stamped streams that stayed open for `GAP_WAIT_MS` (stream-order.ts). */
+  get gapsSkipped(): number {
+    return this.order.gapsSkipped;
   }
 
-  /** `seq` of `origin`'s stream is next: if it came early, it goes to the front of the line. */
-  private next(origin: string, seq: number): void {
-    const e = this.early!.get(origin);
-    const q = e?.bySeq.get(seq);
-    if (q === undefined) return;
-    e!.bySeq.delete(seq);
-    this.earlyCount--;
-    e!.sinceMs = this.host.clock.now();
-    if (e!.bySeq.size === 0) this.early!.delete(origin);
-    if (this.earlyCount === 0) {
-      this.early = undefined;
-      this.gapTimer?.cancel();
-      this.gapTimer = undefined;
-    }
-    this.ready.push(q);
+  /** For the stream order: its clock and the mailbox's bound. */
+  get clock(): Clock {
+    return this.host.clock;
   }
 
-  /** Gives up on the missing seqs before the first that waits: it and those after it go on. */
-  private skipGap(origin: string, e: Early): void {
-    const first = Math.min(...e.bySeq.keys());
-    const applied = this.applied.get(origin) ?? 0;
-    this.gapsSkipped += first - applied - 1;
-    this.log.warn({ task: this.id, origin, missing: [applied + 1, first - 1] }, 'gave up waiting for messages missing from a sender\'s stream');
-    this.applied.set(origin, first - 1);
-    this.next(origin, first);
-    this.kick();
-  }
-
-  private gapsExpired(): void {
-    this.gapTimer = undefined;
-    const now = this.host.clock.now();
-    for (const [origin, e] of [...(this.early ?? [])]) if (now - e.sinceMs >= GAP_WAIT_MS) this.skipGap(origin, e);
-    if (this.early === undefined) return;
-    const oldest = Math.min(...[...this.early.values()].map((e) => e.sinceMs));
-    this.gapTimer = this.host.clock.setTimer(() => this.gapsExpired(), Math.max(1, oldest + GAP_WAIT_MS - now));
+  get capacity(): number {
+    return this.mailbox.capacity;
   }
 
   private started(state: unknown): void {
@@ -463,7 +399,7 @@ export class TaskCell {
     let msg: unknown;
     let reply: Reply | undefined;
     let stamp: Stamp | undefined;
-    if (this.ready.length > 0) ({ msg, reply, stamp } = this.ready.shift()!);
+    if (this.order.ready.length > 0) ({ msg, reply, stamp } = this.order.ready.shift()!);
     else {
       stamp = this.mailbox.peekStamp();
       reply = this.mailbox.peekReply();
@@ -477,7 +413,7 @@ export class TaskCell {
         return true;
       }
       if (last !== undefined && stamp.seq > last + 1 && this.sequenced) {
-        this.park(msg, reply, stamp);
+        if (!this.order.park(msg, reply, stamp)) this.duplicates++; // a resend of one that waits
         return true;
       }
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { PartitionedState, ReplayBufferFullError, defineTask, isGodwitError } from '../../src/index.js';
-import { GAP_WAIT_MS } from '../../src/actors/task-cell.js';
+import { GAP_WAIT_MS } from '../../src/actors/stream-order.js';
 import { ReplayLog } from '../../src/runtime/cluster/replay-log.js';
 import type { RuntimeImpl } from '../../src/runtime/runtime.js';
 import { decodeFrame, frameOf } from '../../src/runtime/transport/frames.js';
