@@ -169,7 +169,7 @@ export async function migrateToNode(rt: RuntimeImpl, cell: TaskCell, target: Nod
     }
     report.phases.push({ phase: 'freeze', atMs: clock.now() });
     frozenAt = clock.now();
-    await withTimeout(rt.clock, Promise.all(family.map((c) => c.freeze())), options.phaseTimeoutMs, timeout('the turn in flight'));
+    await withTimeout(rt.clock, Promise.all(family.map((c) => c.freeze())), options.phaseTimeoutMs, timeout('the turn in flight, or messages held back since the move that brought the task here'));
     if (family.some((c) => c.status === 'stopped')) throw new Error('the task (or one of its children) stopped while freezing');
     if (cell.restartCount !== restarts) throw new Error('the task crashed during the migration');
     // Pre-copy: the last delta (or piece of log) rides with the commit (one round trip in the pause, not two).
