@@ -61,6 +61,16 @@ const isCodecObject = (c: unknown): boolean => typeof c === 'object' && c !== nu
 /** Messages handled on a kind of device before its measured cost replaces the declared one. */
 const COST_MIN_MESSAGES = 10;
 
+/**
+ * A periodic snapshot of at least `SPACED_SNAPSHOT_BYTES` that took d ms is not taken again for
+ * `SNAPSHOT_SPACING` x d ms: a task with a large state spends at most about a tenth of the time
+ * snapshotting (each one is a synchronous stall of its node), whatever `snapshotIntervalMs` and
+ * the ship interval ask. Smaller snapshots follow `snapshotIntervalMs` exactly.
+ */
+export const SNAPSHOT_SPACING = 10;
+/** 1 MiB. */
+export const SPACED_SNAPSHOT_BYTES = 2 ** 20;
+
 export class TaskCell {
   status: CellStatus = 'starting';
   state: unknown = undefined;
@@ -107,6 +117,8 @@ export class TaskCell {
   private readonly order: StreamOrder;
   /** `processed` when the last snapshot was taken: a cell with more is dirty. */
   private processedAtSnapshot = -1;
+  /** Least time between two periodic snapshots: `SNAPSHOT_SPACING` times what the last one took, ms. */
+  private snapshotSpacingMs = 0;
   /** Counters and gauges the task reports through `ctx.metrics`. */
   readonly custom = new Map<string, number>();
 
@@ -474,7 +486,7 @@ export class TaskCell {
     if (reply && !this.replyTaken) reply.reject(new NoReplyError(this.id));
     this.currentReply = undefined;
     const every = this.host.snapshotIntervalMs;
-    if (every !== Infinity && (this.snapshot === undefined || this.host.clock.now() - this.snapshot.takenAtMs >= every)) {
+    if (every !== Infinity && (this.snapshot === undefined || this.host.clock.now() - this.snapshot.takenAtMs >= Math.max(every, this.snapshotSpacingMs))) {
       this.takeSnapshot();
     }
   }
@@ -491,7 +503,9 @@ export class TaskCell {
   takeSnapshot(): boolean {
     if (!this.initialized) return false;
     try {
+      const t0 = performance.now();
       this.snapshot = { bytes: snapshotState(this.def, this.state, { registry: this.host.codecs }), takenAtMs: this.host.clock.now(), applied: Object.fromEntries(this.applied) };
+      this.snapshotSpacingMs = this.snapshot.bytes.byteLength >= SPACED_SNAPSHOT_BYTES ? SNAPSHOT_SPACING * (performance.now() - t0) : 0;
       this.processedAtSnapshot = this.processed;
       return true;
     } catch (err) {
@@ -502,12 +516,14 @@ export class TaskCell {
 
   /**
    * Takes a snapshot if messages were handled since the last one and no turn is in flight (so
-   * state and applied map agree), unless snapshots are off (`snapshotIntervalMs: Infinity`).
-   * Called when snapshots are shipped, so an idle task's last messages get covered too.
+   * state and applied map agree), unless snapshots are off (`snapshotIntervalMs: Infinity`) or
+   * the last one was taken less than `SNAPSHOT_SPACING` times its own duration ago. Called when
+   * snapshots are shipped, so an idle task's last messages get covered too.
    */
   takeSnapshotIfDirty(): void {
     if (this.busy || this.status !== 'running' || this.host.snapshotIntervalMs === Infinity) return;
-    if (this.processed !== this.processedAtSnapshot || this.snapshot?.applied === undefined) this.takeSnapshot();
+    if (this.snapshot?.applied === undefined) this.takeSnapshot();
+    else if (this.processed !== this.processedAtSnapshot && this.host.clock.now() - this.snapshot.takenAtMs >= this.snapshotSpacingMs) this.takeSnapshot();
   }
 
   /** After a crash with the `resume` directive: keep the state, go on with the next message. */

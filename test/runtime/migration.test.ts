@@ -11,7 +11,7 @@ import {
   type Runtime,
 } from '../../src/index.js';
 import { counter } from '../fixtures.js';
-import { quietRuntime, recordEvents } from '../helpers.js';
+import { manualRuntime, quietRuntime, recordEvents } from '../helpers.js';
 import type { RuntimeImpl } from '../../src/runtime/runtime.js';
 
 const devices = () => [
@@ -179,6 +179,39 @@ describe('TaskCell#freeze while a migration here still holds messages back', () 
       rt.send(ref, 4);
       assert.deepEqual(cell.drainAll().map((q) => q.msg), [3, 4], 'mailbox first, then what is held');
       assert.equal(cell.held, undefined);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});
+
+describe('periodic snapshots of a large state', () => {
+  const heavy = defineTask<{ data: Uint8Array; hits: number }, 'hit', number, number>({
+    name: 'heavy',
+    init: (bytes) => ({ data: new Uint8Array(bytes), hits: 0 }),
+    receive(s, _msg, ctx) {
+      ctx.reply(s.hits + 1);
+      return { data: s.data, hits: s.hits + 1 };
+    },
+  });
+
+  it('are spaced by SNAPSHOT_SPACING times what the last one took; a small state follows snapshotIntervalMs exactly', async () => {
+    const { rt, clock } = manualRuntime({ tasks: [heavy], snapshotIntervalMs: 1 });
+    try {
+      const impl = rt as unknown as RuntimeImpl;
+      const big = rt.spawn(heavy, { id: 'big', input: 8 * 2 ** 20 });
+      const small = rt.spawn(heavy, { id: 'small', input: 16 });
+      const snapshotOf = (id: string) => impl.directory.get(id)!.snapshot;
+      const turn = () => Promise.all([rt.ask(big, 'hit'), rt.ask(small, 'hit')]);
+      await turn();
+      const [big0, small0] = [snapshotOf('big'), snapshotOf('small')];
+      clock.advance(1);
+      await turn();
+      assert.notEqual(snapshotOf('small'), small0, 'the small state: every snapshotIntervalMs');
+      assert.equal(snapshotOf('big'), big0, 'the large one waits out ten times its snapshot time (an 8 MiB copy takes well over 0.1 ms)');
+      clock.advance(10_000);
+      await turn();
+      assert.notEqual(snapshotOf('big'), big0);
     } finally {
       await rt.shutdown();
     }
